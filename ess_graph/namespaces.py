@@ -1,0 +1,81 @@
+"""Namespaces used by essgraph, and the prefixes handed to every SPARQL query.
+
+The ontology namespace and the resource namespace are essgraph's own; everything
+else is an established vocabulary that essgraph reuses (see docs/ontology.md).
+"""
+from __future__ import annotations
+
+BASE = "https://w3id.org/essgraph/"
+ESS = BASE + "ontology#"          # ontology terms (classes, properties)
+ID = BASE + "id/"                 # resources minted by essgraph
+CONCEPT = BASE + "concept/"       # SKOS concept schemes (kinds, roles, themes)
+
+PREFIXES: dict[str, str] = {
+    "ess": ESS,
+    "essr": ID,
+    "esc": CONCEPT,
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "org": "http://www.w3.org/ns/org#",
+    "person": "http://www.w3.org/ns/person#",
+    "rov": "http://www.w3.org/ns/regorg#",
+    "m8g": "http://data.europa.eu/m8g/",
+    "igeo": "http://rdf.insee.fr/def/geo#",
+    "geo": "http://www.opengis.net/ont/geosparql#",
+    "geof": "http://www.opengis.net/def/function/geosparql/",
+    "sf": "http://www.opengis.net/ont/sf#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "oa": "http://www.w3.org/ns/oa#",
+    "schema": "http://schema.org/",
+    "essglobal": "http://purl.org/essglobal/vocab/",
+    "sh": "http://www.w3.org/ns/shacl#",
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "void": "http://rdfs.org/ns/void#",
+    "wd": "http://www.wikidata.org/entity/",
+    "wdt": "http://www.wikidata.org/prop/direct/",
+}
+
+
+def sparql_prefix_block(names: list[str] | None = None) -> str:
+    """PREFIX declarations for the given prefix names (all by default)."""
+    items = PREFIXES.items() if names is None else ((n, PREFIXES[n]) for n in names)
+    return "".join(f"PREFIX {n}: <{iri}>\n" for n, iri in items)
+
+
+class _NS(str):
+    """A namespace string whose attributes are IRIs: ``NS.ess.Cooperative``."""
+
+    def __getattr__(self, name: str) -> str:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return str(self) + name
+
+    def term(self, name: str) -> str:
+        return str(self) + name
+
+
+RDF = _NS(PREFIXES["rdf"])
+RDFS = _NS(PREFIXES["rdfs"])
+OWL = _NS(PREFIXES["owl"])
+XSD = _NS(PREFIXES["xsd"])
+SKOS = _NS(PREFIXES["skos"])
+DCTERMS = _NS(PREFIXES["dcterms"])
+FOAF = _NS(PREFIXES["foaf"])
+ORG = _NS(PREFIXES["org"])
+PERSON = _NS(PREFIXES["person"])
+M8G = _NS(PREFIXES["m8g"])
+IGEO = _NS(PREFIXES["igeo"])
+GEO = _NS(PREFIXES["geo"])
+SF = _NS(PREFIXES["sf"])
+PROV = _NS(PREFIXES["prov"])
+OA = _NS(PREFIXES["oa"])
+SCHEMA = _NS(PREFIXES["schema"])
+SH = _NS(PREFIXES["sh"])
+DCAT = _NS(PREFIXES["dcat"])
+VOID = _NS(PREFIXES["void"])
+ESSV = _NS(ESS)

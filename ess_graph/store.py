@@ -1,0 +1,145 @@
+"""The on-disk Oxigraph store: opening, locking, atomic graph replacement.
+
+One named graph per clipping (its IRI is the clipping's IRI), the territory
+reference data in its own versioned graph, extraction-run provenance in
+``essr:graph/provenance``. Every write that changes what clippings say goes
+through :meth:`GraphStore.replace_graphs`, a single SPARQL Update and hence a
+single Oxigraph transaction: a load either lands whole or not at all.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .errors import StoreError
+from .namespaces import ID, PREFIXES
+
+DEFAULT_STORE_DIR = "essgraph-store"
+ENV_STORE = "ESSGRAPH_STORE"
+PROVENANCE_GRAPH = ID + "graph/provenance"
+CURATION_GRAPH = ID + "graph/curation"
+REFERENCE_GRAPH_PREFIX = ID + "graph/reference/"
+
+
+def resolve_store_path(path: str | os.PathLike | None = None) -> Path:
+    """``--store`` if given, else ``$ESSGRAPH_STORE``, else ./essgraph-store."""
+    if path:
+        return Path(path)
+    env = os.environ.get(ENV_STORE)
+    if env:
+        return Path(env)
+    return Path.cwd() / DEFAULT_STORE_DIR
+
+
+def _term(t) -> str:
+    return str(t)
+
+
+def _quads_to_insert_data(quads: Iterable[ox.Quad]) -> str:
+    """Serialise quads as the body of a SPARQL ``INSERT DATA``, grouped by graph."""
+    by_graph: dict[str, list[str]] = {}
+    for q in quads:
+        g = q.graph_name
+        key = "" if isinstance(g, ox.DefaultGraph) else _term(g)
+        by_graph.setdefault(key, []).append(
+            f"{_term(q.subject)} {_term(q.predicate)} {_term(q.object)} .")
+    parts = []
+    for g, lines in by_graph.items():
+        body = "\n".join(lines)
+        parts.append(f"GRAPH {g} {{\n{body}\n}}" if g else body)
+    return "\n".join(parts)
+
+
+class GraphStore:
+    """A thin wrapper over :class:`pyoxigraph.Store` with essgraph's conventions."""
+
+    def __init__(self, path: str | os.PathLike | None = None, *, read_only: bool = False,
+                 create: bool = True):
+        self.path = resolve_store_path(path)
+        self.read_only = read_only
+        if read_only or not create:
+            if not self.path.exists():
+                raise StoreError(f"no store at {self.path} (run 'essgraph load' first)",
+                                 source=str(self.path))
+        try:
+            if read_only:
+                self.store = ox.Store.read_only(str(self.path))
+            else:
+                self.store = ox.Store(str(self.path))
+        except OSError as e:
+            msg = str(e)
+            if "lock" in msg.lower():
+                raise StoreError("the store is locked by another process "
+                                 "(an 'essgraph load' or 'essgraph serve' running?)",
+                                 source=str(self.path)) from None
+            raise StoreError(f"cannot open the store: {msg}", source=str(self.path)) from None
+
+    @classmethod
+    def in_memory(cls) -> "GraphStore":
+        self = cls.__new__(cls)
+        self.path = None
+        self.read_only = False
+        self.store = ox.Store()
+        return self
+
+    # -- writing ---------------------------------------------------------
+    def replace_graphs(self, graphs: Mapping[str, Iterable[ox.Quad]],
+                       extra_quads: Iterable[ox.Quad] = (),
+                       drop: Iterable[str] = ()) -> None:
+        """Atomically replace each named graph in ``graphs`` by the given quads.
+
+        ``extra_quads`` are added in the same transaction (e.g. provenance);
+        ``drop`` names further graphs to remove. Either everything is applied
+        or nothing is.
+        """
+        if self.read_only:
+            raise StoreError("the store is open read-only", source=str(self.path))
+        ops = [f"DROP SILENT GRAPH <{g}>" for g in list(graphs) + list(drop)]
+        all_quads: list[ox.Quad] = []
+        for g, quads in graphs.items():
+            gn = ox.NamedNode(g)
+            for q in quads:
+                all_quads.append(q if q.graph_name == gn else ox.Quad(q.subject, q.predicate, q.object, gn))
+        all_quads.extend(extra_quads)
+        if all_quads:
+            ops.append("INSERT DATA {\n" + _quads_to_insert_data(all_quads) + "\n}")
+        if not ops:
+            return
+        try:
+            self.store.update(" ;\n".join(ops))
+        except OSError as e:
+            raise StoreError(f"write failed, store unchanged: {e}", source=str(self.path)) from None
+
+    def add_graph_from_file(self, graph: str, path: str | os.PathLike, fmt: ox.RdfFormat) -> None:
+        """Load a (large) RDF file into ``graph`` in one transaction."""
+        self.store.load(path=str(path), format=fmt, to_graph=ox.NamedNode(graph))
+
+    def flush(self) -> None:
+        if not self.read_only:
+            self.store.flush()
+
+    # -- reading ---------------------------------------------------------
+    def query(self, sparql: str, **kwargs):
+        return self.store.query(sparql, prefixes=dict(PREFIXES), **kwargs)
+
+    def named_graphs(self) -> list[str]:
+        return sorted(g.value for g in self.store.named_graphs())
+
+    def has_graph(self, graph: str) -> bool:
+        return self.store.contains_named_graph(ox.NamedNode(graph))
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def close(self) -> None:
+        self.flush()
+        del self.store
+
+    def __enter__(self) -> "GraphStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
