@@ -107,8 +107,12 @@ def authority_iri(territory_entity_key: str) -> str:
 
 
 def clipping_key(clipping_id: str) -> str:
+    """``seed-000`` stays as is, ``file#3`` becomes ``file/3``; anything else is slugged and hashed."""
     if _SAFE_KEY.fullmatch(clipping_id):
         return clipping_id
+    head, sep, num = clipping_id.rpartition("#")
+    if sep and num.isdigit() and _SAFE_KEY.fullmatch(head):
+        return f"{head}/{num}"
     return slugify(clipping_id, max_len=60) + "-" + short_hash(clipping_id, length=10)
 
 

@@ -47,16 +47,31 @@ def sparql_prefix_block(names: list[str] | None = None) -> str:
     return "".join(f"PREFIX {n}: <{iri}>\n" for n, iri in items)
 
 
-class _NS(str):
-    """A namespace string whose attributes are IRIs: ``NS.ess.Cooperative``."""
+class _NS:
+    """A namespace whose attributes are IRIs: ``ESSV.Cooperative``, ``DCTERMS.title``.
+
+    Not a ``str`` subclass on purpose: ``DCTERMS.title`` must be the IRI, not
+    the string method.
+    """
+
+    __slots__ = ("base",)
+
+    def __init__(self, base: str):
+        self.base = base
 
     def __getattr__(self, name: str) -> str:
         if name.startswith("__"):
             raise AttributeError(name)
-        return str(self) + name
+        return self.base + name
 
-    def term(self, name: str) -> str:
-        return str(self) + name
+    def __getitem__(self, name: str) -> str:
+        return self.base + name
+
+    def __str__(self) -> str:
+        return self.base
+
+    def __repr__(self) -> str:
+        return f"_NS({self.base!r})"
 
 
 RDF = _NS(PREFIXES["rdf"])

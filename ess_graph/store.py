@@ -88,16 +88,19 @@ class GraphStore:
     # -- writing ---------------------------------------------------------
     def replace_graphs(self, graphs: Mapping[str, Iterable[ox.Quad]],
                        extra_quads: Iterable[ox.Quad] = (),
-                       drop: Iterable[str] = ()) -> None:
+                       drop: Iterable[str] = (),
+                       before: Iterable[str] = (), after: Iterable[str] = ()) -> None:
         """Atomically replace each named graph in ``graphs`` by the given quads.
 
         ``extra_quads`` are added in the same transaction (e.g. provenance);
-        ``drop`` names further graphs to remove. Either everything is applied
-        or nothing is.
+        ``drop`` names further graphs to remove; ``before``/``after`` are extra
+        SPARQL Update operations run first/last. Either everything is applied
+        or nothing is (one SPARQL Update = one Oxigraph transaction).
         """
         if self.read_only:
             raise StoreError("the store is open read-only", source=str(self.path))
-        ops = [f"DROP SILENT GRAPH <{g}>" for g in list(graphs) + list(drop)]
+        ops = list(before)
+        ops += [f"DROP SILENT GRAPH <{g}>" for g in list(graphs) + list(drop)]
         all_quads: list[ox.Quad] = []
         for g, quads in graphs.items():
             gn = ox.NamedNode(g)
@@ -106,6 +109,7 @@ class GraphStore:
         all_quads.extend(extra_quads)
         if all_quads:
             ops.append("INSERT DATA {\n" + _quads_to_insert_data(all_quads) + "\n}")
+        ops += list(after)
         if not ops:
             return
         try:
