@@ -87,6 +87,7 @@ class LoadReport:
 
 
 def extract_paths(paths: Sequence[str | os.PathLike] | None = None, *, extractor=None,
+                  collection: str | None = None,
                   progress: Callable[[str, int, int], None] | None = None) -> list[Extraction]:
     """Import and extract (with curation applied) without touching any store."""
     from .importers import read_clippings
@@ -98,7 +99,7 @@ def extract_paths(paths: Sequence[str | os.PathLike] | None = None, *, extractor
         if not Path(p).exists():
             raise InputError("no such file or directory", source=str(p))
     inputs, curation_files = split_inputs(paths)
-    clippings = read_clippings(inputs) if inputs else []
+    clippings = read_clippings(inputs, collection=collection) if inputs else []
     curations = [load_curation(p) for p in curation_files]
     extractor = extractor or Extractor.default()
     cb = (lambda n: progress("extract", n, len(clippings))) if progress else None
@@ -141,19 +142,21 @@ def _stale_graphs(store: GraphStore, source_files: set[str], keep: set[str]) -> 
 
 def load(paths: Sequence[str | os.PathLike] | None = None, store: GraphStore | str | os.PathLike | None = None,
          *, on_invalid: str = "skip", extractor=None, with_reference: bool = True,
+         collection: str | None = None,
          progress: Callable[[str, int, int], None] | None = None,
          fail_after_mapping: Callable[[int], None] | None = None) -> LoadReport:
     """Load clippings (the bundled sample collection when ``paths`` is empty).
 
     ``on_invalid``: what happens to a clipping whose graph violates the shapes —
     ``skip`` (not stored, reported), ``keep`` (stored and reported) or
-    ``abort`` (nothing at all is stored). ``fail_after_mapping`` is a test hook
+    ``abort`` (nothing at all is stored). ``collection`` names the collection of
+    clippings whose files do not name one. ``fail_after_mapping`` is a test hook
     called with each clipping index after mapping, to inject failures.
     """
     if on_invalid not in ON_INVALID:
         raise EssGraphError(f"on_invalid must be one of {', '.join(ON_INVALID)}")
     gs = store if isinstance(store, GraphStore) else GraphStore(store)
-    extractions = extract_paths(paths, extractor=extractor, progress=progress)
+    extractions = extract_paths(paths, extractor=extractor, collection=collection, progress=progress)
     report = LoadReport(on_invalid=on_invalid)
     graph_quads: dict[str, list[ox.Quad]] = {}
     for i, ex in enumerate(extractions):

@@ -56,18 +56,20 @@ when there were violations.""")
 @store_option
 @click.option("--on-invalid", type=click.Choice(["skip", "keep", "abort"]), default="skip", show_default=True,
               help="skip: do not store invalid clippings; keep: store them; abort: store nothing.")
+@click.option("--collection", help="Collection name for clippings whose files name none.")
 @click.option("--no-reference", is_flag=True, help="Do not load the French territory reference graph.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def command(paths, store, on_invalid, no_reference, fmt, quiet):
+def command(paths, store, on_invalid, collection, no_reference, fmt, quiet):
     from ..pipeline import load
     progress, callback = _progress_factory(quiet or fmt == "json")
     if progress:
         with progress:
             report = load(paths or None, store, on_invalid=on_invalid, with_reference=not no_reference,
-                          progress=callback)
+                          collection=collection, progress=callback)
     else:
-        report = load(paths or None, store, on_invalid=on_invalid, with_reference=not no_reference)
+        report = load(paths or None, store, on_invalid=on_invalid, with_reference=not no_reference,
+                      collection=collection)
     rep = report.to_dict()
     if fmt == "json":
         click.echo(json.dumps(rep, indent=2, ensure_ascii=False))

@@ -1,0 +1,171 @@
+"""The load pipeline on a real on-disk store: atomicity, idempotence, replacement, invalid data.
+
+These tests use a small rule-free extraction stage (:class:`TinyExtractor`) so
+that they exercise the pipeline and the store, not the NLP; the real extractor
+is exercised by the end-to-end CLI tests and the extraction tests.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import pyoxigraph as ox
+import pytest
+
+from ess_graph.errors import InputError
+from ess_graph.model import Entity, Extraction, Mention, Relation
+from ess_graph.pipeline import LATEST_LOAD, load
+from ess_graph.store import GraphStore, PROVENANCE_GRAPH
+
+
+class TinyExtractor:
+    """Finds 'Enercoop' (a cooperative) and 'Guillestre' (commune 05065) and links them."""
+
+    def __init__(self, code: str = "05065"):
+        self.code = code
+
+    def extract_many(self, clippings, progress=None):
+        out = []
+        for c in clippings:
+            ents, rels = [], []
+            for m in re.finditer(r"Enercoop|Guillestre", c.text):
+                if m.group() == "Enercoop":
+                    ents.append(Entity(f"e{len(ents)}", "Cooperative", "Enercoop", [Mention(m.start(), m.end(), m.group())]))
+                else:
+                    ents.append(Entity(f"e{len(ents)}", "Commune", "Guillestre", [Mention(m.start(), m.end(), m.group())],
+                                       insee=self.code, country="FR"))
+            kinds = {e.type: e for e in ents}
+            if {"Cooperative", "Commune"} <= set(kinds):
+                rels.append(Relation(kinds["Commune"].id, "partnerOf", kinds["Cooperative"].id,
+                                     c.text, 0, len(c.text), rule="tiny"))
+            out.append(Extraction(c, ents, rels))
+        return out
+
+
+def write_jsonl(path, records):
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+RECORDS = [
+    {"id": "a1", "title": "Guillestre et Enercoop", "text": "La commune de Guillestre travaille avec Enercoop."},
+    {"id": "a2", "title": "Enercoop", "text": "Enercoop est une coopérative."},
+    {"id": "a3", "title": "Rien", "text": "Un texte sans acteur."},
+]
+
+
+def dump(gs: GraphStore) -> bytes:
+    return gs.store.dump(format=ox.RdfFormat.N_QUADS)
+
+
+def nquads_sorted(gs: GraphStore) -> list[bytes]:
+    return sorted(dump(gs).splitlines())
+
+
+@pytest.fixture
+def gs(tmp_path):
+    store = GraphStore(tmp_path / "store")
+    yield store
+    store.close()
+
+
+def test_load_writes_one_graph_per_clipping_and_records_changed_graphs(gs, tmp_path):
+    f = write_jsonl(tmp_path / "c.jsonl", RECORDS)
+    rep = load([f], gs, extractor=TinyExtractor(), with_reference=False)
+    assert (rep.clippings, rep.stored, rep.skipped, rep.violations) == (3, 3, 0, 0)
+    graphs = [g for g in gs.named_graphs() if "/clipping/" in g]
+    assert graphs == [f"https://w3id.org/essgraph/id/clipping/a{i}" for i in (1, 2, 3)]
+    changed = {s["g"].value for s in gs.query(
+        f"SELECT ?g WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{ <{LATEST_LOAD}> ess:changedGraph ?g }} }}")}
+    assert changed == set(graphs)
+    assert rep.relations_by_predicate == {"partnerOf": 1}
+
+
+def test_failure_mid_load_leaves_the_store_unchanged(gs, tmp_path):
+    f = write_jsonl(tmp_path / "c.jsonl", RECORDS[:2])
+    load([f], gs, extractor=TinyExtractor(), with_reference=False)
+    before = nquads_sorted(gs)
+    g = write_jsonl(tmp_path / "d.jsonl", [{"id": "b1", "text": "Guillestre et Enercoop"},
+                                          {"id": "b2", "text": "Enercoop encore"}])
+
+    def boom(i):
+        if i == 1:
+            raise RuntimeError("injected failure")
+    with pytest.raises(RuntimeError, match="injected"):
+        load([g], gs, extractor=TinyExtractor(), with_reference=False, fail_after_mapping=boom)
+    assert nquads_sorted(gs) == before
+
+
+def test_malformed_file_among_inputs_leaves_the_store_unchanged(gs, tmp_path):
+    f = write_jsonl(tmp_path / "c.jsonl", RECORDS[:1])
+    load([f], gs, extractor=TinyExtractor(), with_reference=False)
+    before = nquads_sorted(gs)
+    d = tmp_path / "batch"
+    d.mkdir()
+    write_jsonl(d / "good.jsonl", [{"id": "g1", "text": "Enercoop"}])
+    (d / "bad.jsonl").write_text('{"id": "x", "text": "ok"}\n{"id": "y", "text": \n', encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        load([d], gs, extractor=TinyExtractor(), with_reference=False)
+    assert "bad.jsonl:2" in str(e.value)
+    assert nquads_sorted(gs) == before
+
+
+def test_reloading_the_same_input_is_idempotent(gs, tmp_path):
+    f = write_jsonl(tmp_path / "c.jsonl", RECORDS)
+    load([f], gs, extractor=TinyExtractor(), with_reference=False)
+    first = dump(gs)
+    n = len(gs)
+    load([f], gs, extractor=TinyExtractor(), with_reference=False)
+    assert len(gs) == n
+    assert sorted(dump(gs).splitlines()) == sorted(first.splitlines())
+
+
+def test_reloading_a_changed_clipping_replaces_its_graph(gs, tmp_path):
+    f = write_jsonl(tmp_path / "c.jsonl", RECORDS)
+    load([f], gs, extractor=TinyExtractor(), with_reference=False)
+    assert bool(gs.query("ASK { ?a ess:partnerOf ?b }", use_default_graph_as_union=True))
+    changed = [dict(RECORDS[0], text="La commune de Guillestre a changé de fournisseur.")] + RECORDS[1:]
+    write_jsonl(f, changed)
+    load([f], gs, extractor=TinyExtractor(), with_reference=False)
+    assert not bool(gs.query("ASK { ?a ess:partnerOf ?b }", use_default_graph_as_union=True))
+    texts = [s["t"].value for s in gs.query(
+        "SELECT ?t WHERE { GRAPH <https://w3id.org/essgraph/id/clipping/a1> { ?c schema:text ?t } }")]
+    assert texts == ["La commune de Guillestre a changé de fournisseur."]
+
+
+def test_items_removed_from_a_file_are_removed_from_the_store(gs, tmp_path):
+    f = write_jsonl(tmp_path / "c.jsonl", RECORDS)
+    load([f], gs, extractor=TinyExtractor(), with_reference=False)
+    write_jsonl(f, RECORDS[:2])
+    rep = load([f], gs, extractor=TinyExtractor(), with_reference=False)
+    assert rep.removed_graphs == ["https://w3id.org/essgraph/id/clipping/a3"]
+    assert not gs.has_graph("https://w3id.org/essgraph/id/clipping/a3")
+    assert gs.has_graph("https://w3id.org/essgraph/id/clipping/a2")
+
+
+@pytest.mark.parametrize("mode,stored", [("skip", False), ("keep", True), ("abort", False)])
+def test_invalid_clippings_are_handled_explicitly(gs, tmp_path, mode, stored):
+    f = write_jsonl(tmp_path / "c.jsonl", RECORDS)
+    rep = load([f], gs, extractor=TinyExtractor(code="5065"), with_reference=False, on_invalid=mode)
+    assert rep.violations >= 1
+    bad = [o for o in rep.outcomes if not o.conforms]
+    assert [o.clipping_id for o in bad] == ["a1"]
+    assert any("INSEE" in (v.get("message") or "") for v in bad[0].violations)
+    assert gs.has_graph("https://w3id.org/essgraph/id/clipping/a1") is stored
+    assert gs.has_graph("https://w3id.org/essgraph/id/clipping/a2") is (mode != "abort")
+    assert rep.to_dict()["invalid"][0]["stored"] is stored
+
+
+def test_a_clipping_that_becomes_invalid_keeps_its_previous_version(gs, tmp_path):
+    f = write_jsonl(tmp_path / "c.jsonl", RECORDS)
+    load([f], gs, extractor=TinyExtractor(), with_reference=False)
+    before = sorted(l for l in dump(gs).splitlines() if b"/clipping/a1>" in l.split(b" ")[-2])
+    load([f], gs, extractor=TinyExtractor(code="5065"), with_reference=False, on_invalid="skip")
+    after = sorted(l for l in dump(gs).splitlines() if b"/clipping/a1>" in l.split(b" ")[-2])
+    assert before and after == before
+
+
+def test_missing_path_is_an_input_error(gs, tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        load([tmp_path / "nope.jsonl"], gs, extractor=TinyExtractor(), with_reference=False)
+    assert len(gs) == 0
