@@ -72,6 +72,7 @@ ROLE_PATTERNS: list[tuple[re.Pattern, str]] = [(re.compile(p, re.I), s) for p, s
     (r"s[ée]nat", "senateur"),
     (r"ministre", "ministre"),
     (r"secr[ée]taire g[ée]n[ée]ra", "secretaire-general"),
+    (r"direct(eur|rice)\s+g[ée]n[ée]ra", "directeur-general"),
     (r"direct(eur|rice)", "directeur"),
     (r"charg[ée]e? de mission", "charge-de-mission"),
     (r"responsable", "responsable"),
@@ -85,12 +86,24 @@ ROLE_PATTERNS: list[tuple[re.Pattern, str]] = [(re.compile(p, re.I), s) for p, s
 
 
 def role_slug(role: str | None) -> str:
+    """The esc:roles concept for a role as written: the scheme's own labels first
+    (ontology/concepts.ttl), then the role head patterns; a role the scheme does
+    not list gets a concept minted from its label (and carries that label)."""
     if not role:
         return "membre"
+    from .vocab import role_slug as scheme_slug
+    known = scheme_slug(role)
+    if known:
+        return known
     for pat, slug in ROLE_PATTERNS:
         if pat.search(role):
             return slug
     return iris.slugify(role, max_len=40)
+
+
+def _scheme_roles() -> set[str]:
+    from .vocab import role_concepts
+    return set(role_concepts())
 
 
 def _lit(value, datatype: str | None = None, lang: str | None = None) -> ox.Literal:
@@ -352,6 +365,8 @@ def _role(em: _Emitter, clip_iri: str, activity: str, text: str, person: Entity,
         em.add(role_concept, RDF.type, SKOS.Concept)
         em.add(role_concept, RDF.type, ORG.Role)
         em.add(role_concept, SKOS.inScheme, f"{CONCEPT}roles")
+        if slug not in _scheme_roles():
+            em.add(role_concept, SKOS.prefLabel, _lit(r.role, lang="fr"))
     f = _fact(em, clip_iri, activity, text, person_iri, ORG.holds, post, r, assert_triple=False)
     if not r.candidate:
         em.add(f, ESS.membership, membership)

@@ -86,6 +86,25 @@ class LoadReport:
         }
 
 
+def normalise_source(path: str | None, *, bundled: bool = False) -> str | None:
+    """How a source file is recorded: relative to the working directory when inside
+    it, else absolute; the bundled samples as ``data/samples/NAME``. The same file
+    is thus named the same way however it was given on the command line."""
+    if not path:
+        return path
+    p = Path(path)
+    if bundled:
+        try:
+            return "data/samples/" + p.resolve().relative_to(sample_dir().resolve()).as_posix()
+        except ValueError:
+            pass
+    rp = p.resolve()
+    try:
+        return rp.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return rp.as_posix()
+
+
 def extract_paths(paths: Sequence[str | os.PathLike] | None = None, *, extractor=None,
                   collection: str | None = None,
                   progress: Callable[[str, int, int], None] | None = None) -> list[Extraction]:
@@ -94,12 +113,15 @@ def extract_paths(paths: Sequence[str | os.PathLike] | None = None, *, extractor
     from .extract import Extractor
     from .curation import apply_curation, load_curation
 
+    bundled = not paths
     paths = list(paths) if paths else [sample_dir()]
     for p in paths:
         if not Path(p).exists():
             raise InputError("no such file or directory", source=str(p))
     inputs, curation_files = split_inputs(paths)
     clippings = read_clippings(inputs, collection=collection) if inputs else []
+    for c in clippings:
+        c.source_file = normalise_source(c.source_file, bundled=bundled)
     curations = [load_curation(p) for p in curation_files]
     extractor = extractor or Extractor.default()
     cb = (lambda n: progress("extract", n, len(clippings))) if progress else None
