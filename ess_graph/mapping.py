@@ -266,8 +266,11 @@ def _annotate(em: _Emitter, clip_iri: str, body: str, text: str, start: int, end
     em.add(quote, OA.prefix, _lit(text[max(0, start - 32):start]))
     em.add(quote, OA.suffix, _lit(text[end:end + 32]))
     em.add(pos, RDF.type, OA.TextPositionSelector)
-    em.add(pos, OA.start, _lit(start, XSD.nonNegativeInteger))
-    em.add(pos, OA.end, _lit(end, XSD.nonNegativeInteger))
+    # Web Annotation types these as xsd:nonNegativeInteger, but Oxigraph stores every
+    # integer-derived literal as xsd:integer: emit xsd:integer (>= 0, checked by the
+    # shapes) so the store and exports hold exactly what the mapping produced.
+    em.add(pos, OA.start, _lit(start, XSD.integer))
+    em.add(pos, OA.end, _lit(end, XSD.integer))
     return ann
 
 

@@ -54,7 +54,7 @@ EXPECTED_OBJECT_PROPERTIES = {
 }
 EXPECTED_DATATYPE_PROPERTIES = {
     "candidate", "country", "evidence", "formerName", "population", "portfolio", "roleLabel",
-    "rule", "sha256", "siren", "source", "sourceFile", "sourceFormat", "sourceLine", "sourceOffset",
+    "rule", "contentHash", "sha256", "siren", "source", "sourceFile", "sourceFormat", "sourceLine", "sourceOffset",
 }
 
 REQUIRED_ROLES = {

@@ -1,0 +1,19 @@
+"""French territories: the COG reference graph and the mention linker.
+
+>>> from ess_graph.territories import TerritoryLinker
+>>> linker = TerritoryLinker.default()
+>>> [m.insee for m in linker.find("Le maire de Guillestre, dans les Hautes-Alpes")]
+['05065', '05']
+"""
+from __future__ import annotations
+
+from .data import TerritoryData, default_data, load_data
+from .graph import (content_hash, ensure_reference_graph, load_reference, reference_graph_iri,
+                    reference_lines, reference_quads, write_reference_graph)
+from .linker import TerritoryLinker, TerritoryMatch
+
+__all__ = [
+    "TerritoryLinker", "TerritoryMatch", "TerritoryData", "load_data", "default_data",
+    "reference_graph_iri", "ensure_reference_graph", "load_reference", "reference_quads",
+    "reference_lines", "write_reference_graph", "content_hash",
+]
