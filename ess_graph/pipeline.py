@@ -223,8 +223,11 @@ def load(paths: Sequence[str | os.PathLike] | None = None, store: GraphStore | s
         return report
 
     if with_reference:
-        from .territories import ensure_reference_graph
+        from .territories import ensure_reference_graph, reference_graph_iri
+        had_reference = gs.has_graph(reference_graph_iri())
         report.reference_graph = ensure_reference_graph(gs)
+        if not had_reference:
+            gs.reopen()
 
     stored_ex = [ex for ex in extractions if iris.clipping_iri(ex.clipping) in to_store]
     sources = {ex.clipping.source_file for ex in extractions if ex.clipping.source_file}

@@ -125,6 +125,16 @@ class GraphStore:
         if not self.read_only:
             self.store.flush()
 
+    def reopen(self) -> None:
+        """Close and reopen the store. After a very large transaction (the reference
+        graph) RocksDB keeps its write-ahead log (hundreds of MB) until the next open;
+        reopening releases it."""
+        if self.path is None:
+            return
+        self.flush()
+        del self.store
+        self.store = ox.Store.read_only(str(self.path)) if self.read_only else ox.Store(str(self.path))
+
     # -- reading ---------------------------------------------------------
     def query(self, sparql: str, **kwargs):
         return self.store.query(sparql, prefixes=dict(PREFIXES), **kwargs)

@@ -1,0 +1,216 @@
+"""Export the store for open-data portals and researchers; push it to a remote store.
+
+>>> from ess_graph.store import GraphStore
+>>> from ess_graph.export import export_all
+>>> manifest = export_all(GraphStore("essgraph-store", read_only=True), "export",
+...                       base_url="https://data.example.org/essgraph/")
+
+Files written (see docs/export.md): RDF dumps (N-Quads, TriG, JSON-LD with named
+graphs; Turtle and N-Triples of the union of graphs; all gzip), a DCAT catalog
+(Turtle, JSON-LD), a VoID description, CSV tables with CSVW metadata, GeoJSON,
+GEXF, the ontology documentation and a ``SHA256SUMS`` file. Re-running the
+export on an unchanged store gives byte-identical files.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from ..errors import InputError, StoreError
+from ..store import GraphStore
+from .catalog import ExportMetadata, FileInfo, build_catalog, build_void, sha256_file, version_of
+from .dumps import DUMPS, canonical_dump, write_bytes, write_dumps
+from .network import geojson, gexf
+from .rdfbuild import RELATIVE_SENTINEL
+from .stats import compute_stats
+from .tables import CSVW_FILE, TABLES, csvw_metadata, render_csv, table_rows
+from .views import read_views
+
+__all__ = ["export_all", "ExportManifest", "ExportedFile", "ExportMetadata", "push", "PushReport"]
+
+CATALOG_TTL = "catalog.ttl"
+CATALOG_JSONLD = "catalog.jsonld"
+VOID_TTL = "void.ttl"
+SUMS = "SHA256SUMS"
+GEOJSON = "territories.geojson"
+GEXF = "actor-territory.gexf"
+ONTOLOGY_HTML = "ontology/index.html"
+
+
+@dataclass
+class ExportedFile:
+    path: str          # relative to the export folder, "/" separated
+    size: int
+    sha256: str
+    media_type: str
+    title: str
+    triples: int | None = None   # RDF dumps: statements it holds
+
+
+@dataclass
+class ExportManifest:
+    out_dir: Path
+    files: list[ExportedFile]
+    quads: int
+    triples: int
+    version: str
+    notes: list[str] = field(default_factory=list)
+
+    def file(self, path: str) -> ExportedFile:
+        for f in self.files:
+            if f.path == path:
+                return f
+        raise KeyError(path)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["out_dir"] = str(self.out_dir)
+        return d
+
+
+def _check_base_url(base_url: str | None) -> str | None:
+    if base_url is None:
+        return None
+    if not (base_url.startswith("http://") or base_url.startswith("https://")):
+        raise InputError(f"--base-url must be an http(s) URL, got {base_url!r}")
+    return base_url if base_url.endswith("/") else base_url + "/"
+
+
+def _ontology_docs() -> tuple[bytes | None, str | None]:
+    """HTML documentation of the ontology, or a note saying why it is missing."""
+    try:
+        from .. import ontology_docs  # type: ignore[attr-defined]
+    except ImportError:
+        return None, "ontology documentation not included: ess_graph.ontology_docs is not available"
+    try:
+        html = ontology_docs.render_html()
+    except Exception as e:  # an ontology problem must not lose the data export
+        return None, f"ontology documentation not included: render_html() failed: {e}"
+    return html.encode("utf-8"), None
+
+
+def _ontology_files() -> list[tuple[Path, str]]:
+    """Ontology Turtle files with their path relative to the ontology folder."""
+    from ..resources import ontology_dir
+    d = ontology_dir()
+    if not d.is_dir():
+        return []
+    return sorted(((p, p.relative_to(d).as_posix()) for p in d.rglob("*.ttl") if p.is_file()),
+                  key=lambda t: t[1])
+
+
+def export_all(store: GraphStore, out_dir, *, base_url: str | None = None,
+               metadata: ExportMetadata | None = None) -> ExportManifest:
+    """Write every export file into ``out_dir`` and return the list of files.
+
+    ``base_url``: where the folder will be published (download URLs in the
+    catalog). Without it the catalog uses URLs relative to the catalog file.
+    """
+    meta = metadata or ExportMetadata()
+    base = _check_base_url(base_url)
+    url_base = base or RELATIVE_SENTINEL
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError("the export target exists and is not a directory", source=str(out))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise StoreError(f"cannot create the export folder: {e.strerror}", source=str(out)) from None
+
+    notes: list[str] = []
+    infos: list[FileInfo] = []
+
+    def info(path: str, media: str, title: str, description: str, **kw) -> FileInfo:
+        p = out / path
+        fi = FileInfo(path=path, url=url_base + path, size=p.stat().st_size, sha256=sha256_file(p),
+                      media_type=media, title=title, description=description, **kw)
+        infos.append(fi)
+        return fi
+
+    # 1. RDF dumps
+    canon = canonical_dump(store)
+    write_dumps(canon, out)
+    dump_infos = []
+    for spec in DUMPS:
+        dump_infos.append(info(spec.name, spec.media_type, spec.title, spec.description,
+                               file_type=spec.file_type, compressed=True,
+                               extra={"triples": canon.triple_count if spec.union else canon.quad_count}))
+    nquads_sha = __import__("hashlib").sha256(canon.nquads).hexdigest()
+    version = version_of(nquads_sha)
+
+    # 2. tables, GeoJSON, GEXF
+    views = read_views(store)
+    rows = table_rows(views)
+    for t in TABLES:
+        write_bytes(out / t.file, render_csv(t, rows[t.file]))
+        info(t.file, "text/csv", f"Table CSV : {t.title}", t.description, file_type="CSV",
+             conforms_to=("https://www.rfc-editor.org/rfc/rfc4180",))
+    write_bytes(out / CSVW_FILE, csvw_metadata(meta.licence, meta.title))
+    info(CSVW_FILE, "csvm+json", "Schéma des tables CSV (CSVW)",
+         "Métadonnées CSV on the Web : colonnes, types, clés des tables CSV.", file_type="JSON",
+         conforms_to=("http://www.w3.org/ns/csvw",))
+    write_bytes(out / GEOJSON, geojson(views))
+    info(GEOJSON, "application/geo+json", "Territoires, acteurs et initiatives (GeoJSON)",
+         "Territoires cités, avec leurs acteurs et initiatives ; géométrie = centroïde "
+         "(ou contour simplifié quand il est connu).", file_type="GEOJSON",
+         conforms_to=("https://www.rfc-editor.org/rfc/rfc7946",))
+    write_bytes(out / GEXF, gexf(views))
+    info(GEXF, "application/xml", "Réseau acteurs–territoires (GEXF, Gephi)",
+         "Acteurs, territoires et initiatives reliés par les relations affirmées ; "
+         "poids = nombre de graphes qui affirment la relation.", file_type="XML",
+         conforms_to=("http://gexf.net/1.3",))
+
+    # 3. ontology documentation and files
+    html, note = _ontology_docs()
+    if html is not None:
+        (out / "ontology").mkdir(exist_ok=True)
+        write_bytes(out / ONTOLOGY_HTML, html)
+        info(ONTOLOGY_HTML, "text/html", "Documentation de l'ontologie essgraph",
+             "Classes et propriétés de l'ontologie essgraph (HTML).", file_type="HTML",
+             distribution=False)
+    else:
+        notes.append(note)
+    for src, name in _ontology_files():
+        rel = "ontology/" + name
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        write_bytes(out / rel, src.read_bytes())
+        info(rel, "text/turtle", f"Ontologie essgraph : {name}",
+             "Fichier de l'ontologie essgraph (Turtle).", file_type="RDF_TURTLE",
+             conforms_to=("http://www.w3.org/2002/07/owl",))
+
+    # 4. statistics, VoID, DCAT
+    stats = compute_stats(store, canon.quad_count, canon.triple_count, canon.graph_sizes)
+    write_bytes(out / VOID_TTL, build_void(meta, stats, dump_infos).serialize(ox.RdfFormat.TURTLE))
+    info(VOID_TTL, "text/turtle", "Description VoID et statistiques",
+         "Nombre de triplets, d'entités, partitions par classe et par propriété, "
+         "jeux de liens vers l'INSEE et Wikidata.", file_type="RDF_TURTLE",
+         conforms_to=("http://rdfs.org/ns/void#",))
+    cat = build_catalog(meta, stats, infos, nquads_sha256=nquads_sha, base_url=base or "")
+    write_bytes(out / CATALOG_TTL, cat.serialize(ox.RdfFormat.TURTLE))
+    jsonld = json.loads(cat.serialize(ox.RdfFormat.JSON_LD))
+    write_bytes(out / CATALOG_JSONLD,
+                (json.dumps(jsonld, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
+
+    # 5. the list of files with their checksums (sha256sum -c SHA256SUMS)
+    files: list[ExportedFile] = []
+    for fi in infos:
+        files.append(ExportedFile(fi.path, fi.size, fi.sha256, fi.media_type, fi.title,
+                                  fi.extra.get("triples")))
+    for path, media, title in ((CATALOG_TTL, "text/turtle", "DCAT catalog (Turtle)"),
+                               (CATALOG_JSONLD, "application/ld+json", "DCAT catalog (JSON-LD)")):
+        p = out / path
+        files.append(ExportedFile(path, p.stat().st_size, sha256_file(p), media, title))
+    files.sort(key=lambda f: f.path)
+    write_bytes(out / SUMS, "".join(f"{f.sha256}  {f.path}\n" for f in files).encode("utf-8"))
+    return ExportManifest(out, files, canon.quad_count, canon.triple_count, version, notes)
+
+
+def __getattr__(name):  # push lives in its own module (imports httpx)
+    if name in ("push", "PushReport"):
+        from . import gsp
+        return getattr(gsp, name)
+    raise AttributeError(name)
