@@ -1,0 +1,212 @@
+"""Reading RDF files into an Oxigraph store and moving terms between pyoxigraph and rdflib.
+
+Files are parsed by Oxigraph (fast, and its syntax errors carry a line and a
+column); the format is chosen from the file extension. rdflib is used only for
+the (small) shapes graph and for the pySHACL reference engine.
+"""
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+
+from ..errors import InputError
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+XSD_STRING = XSD + "string"
+RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+_EXTENSIONS = {
+    ".ttl": ox.RdfFormat.TURTLE, ".turtle": ox.RdfFormat.TURTLE,
+    ".trig": ox.RdfFormat.TRIG,
+    ".nt": ox.RdfFormat.N_TRIPLES, ".ntriples": ox.RdfFormat.N_TRIPLES,
+    ".nq": ox.RdfFormat.N_QUADS, ".nquads": ox.RdfFormat.N_QUADS,
+    ".rdf": ox.RdfFormat.RDF_XML, ".owl": ox.RdfFormat.RDF_XML, ".xml": ox.RdfFormat.RDF_XML,
+    ".jsonld": ox.RdfFormat.JSON_LD, ".json": ox.RdfFormat.JSON_LD,
+    ".n3": ox.RdfFormat.N3,
+}
+
+_LOC = re.compile(r"line (\d+)(?: between)? columns? (\d+)|line (\d+) column (\d+)")
+
+
+def rdf_format(path: str | os.PathLike) -> ox.RdfFormat:
+    """The RDF syntax of ``path``, from its extension (InputError if unknown)."""
+    suffix = Path(path).suffix.lower()
+    fmt = _EXTENSIONS.get(suffix)
+    if fmt is None:
+        raise InputError(
+            f"unknown RDF file extension {suffix or '(none)'!r} "
+            f"(expected one of {', '.join(sorted(_EXTENSIONS))})", source=str(path))
+    return fmt
+
+
+def _syntax_error(e: SyntaxError, path: str) -> InputError:
+    line, col = getattr(e, "lineno", None), getattr(e, "offset", None)
+    msg = str(e.msg if getattr(e, "msg", None) else e)
+    msg = re.sub(r"\s*\([^()]*, line \d+\)$", "", msg)
+    if line is None:
+        m = _LOC.search(msg)
+        if m:
+            line = int(m.group(1) or m.group(3))
+            col = int(m.group(2) or m.group(4))
+    return InputError(f"invalid RDF: {msg}", source=path, line=line, column=col)
+
+
+def load_files(paths: Iterable[str | os.PathLike], store: ox.Store | None = None) -> ox.Store:
+    """Parse RDF files into an (in-memory by default) Oxigraph store.
+
+    Triple formats go to the default graph, quad formats keep their graphs.
+    Missing files and syntax errors raise :class:`InputError` with file:line:col.
+    """
+    store = store if store is not None else ox.Store()
+    for p in paths:
+        path = str(p)
+        fmt = rdf_format(path)
+        if not os.path.isfile(path):
+            raise InputError("no such file", source=path)
+        base = Path(path).resolve().as_uri()
+        try:
+            store.load(path=path, format=fmt, base_iri=base)
+        except SyntaxError as e:
+            raise _syntax_error(e, path) from None
+        except (OSError, ValueError) as e:
+            raise InputError(f"cannot read RDF: {e}", source=path) from None
+    return store
+
+
+def parse_to_rdflib(paths: Iterable[str | os.PathLike]) -> Graph:
+    """Parse RDF files (checked by Oxigraph for precise errors) into one rdflib Graph."""
+    g = Graph()
+    with quiet_rdflib():
+        _parse_into(g, paths)
+    return g
+
+
+def _parse_into(g: Graph, paths) -> None:
+    for p in paths:
+        path = str(p)
+        fmt = rdf_format(path)
+        if not os.path.isfile(path):
+            raise InputError("no such file", source=path)
+        base = Path(path).resolve().as_uri()
+        try:
+            with open(path, "rb") as fh:
+                for q in ox.parse(fh, format=fmt, base_iri=base):
+                    g.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
+        except SyntaxError as e:
+            raise _syntax_error(e, path) from None
+        except (OSError, ValueError) as e:
+            raise InputError(f"cannot read RDF: {e}", source=path) from None
+
+
+# -- term conversion -------------------------------------------------------
+
+class quiet_rdflib:
+    """Silence rdflib's warnings about ill-typed literals (they are reported as results)."""
+
+    def __enter__(self):
+        import logging
+        import warnings
+        self._log = logging.getLogger("rdflib.term")
+        self._level = self._log.level
+        self._log.setLevel(logging.CRITICAL)
+        self._warn = warnings.catch_warnings()
+        self._warn.__enter__()
+        warnings.simplefilter("ignore")
+        return self
+
+    def __exit__(self, *exc):
+        self._warn.__exit__(*exc)
+        self._log.setLevel(self._level)
+
+
+def to_rdflib(t):
+    """pyoxigraph term -> rdflib term (blank node labels are kept)."""
+    if isinstance(t, ox.NamedNode):
+        return URIRef(t.value)
+    if isinstance(t, ox.BlankNode):
+        return BNode(t.value)
+    if isinstance(t, ox.Literal):
+        if t.language:
+            return Literal(t.value, lang=t.language)
+        dt = t.datatype.value
+        if dt == XSD_STRING:
+            return Literal(t.value)
+        return Literal(t.value, datatype=URIRef(dt), normalize=False)
+    if t is None:
+        return None
+    raise TypeError(f"unsupported term {t!r}")
+
+
+def to_ox(t):
+    """rdflib term -> pyoxigraph term."""
+    if isinstance(t, URIRef):
+        return ox.NamedNode(str(t))
+    if isinstance(t, BNode):
+        return ox.BlankNode(str(t)) if re.fullmatch(r"[A-Za-z0-9_]+", str(t)) else ox.BlankNode()
+    if isinstance(t, Literal):
+        if t.language:
+            return ox.Literal(str(t), language=t.language)
+        if t.datatype is not None:
+            return ox.Literal(str(t), datatype=ox.NamedNode(str(t.datatype)))
+        return ox.Literal(str(t))
+    raise TypeError(f"unsupported term {t!r}")
+
+
+def store_to_rdflib(store: ox.Store) -> Graph:
+    """The union of all graphs of ``store`` as one rdflib Graph (for pySHACL)."""
+    g = Graph()
+    add = g.add
+    with quiet_rdflib():
+        for q in store.quads_for_pattern(None, None, None, None):
+            add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
+    return g
+
+
+def term_key(t) -> str:
+    """A canonical string for a term (rdflib or pyoxigraph), N-Triples-like.
+
+    IRIs are given bare, blank nodes as ``_:label``, literals as
+    ``"lex"``, ``"lex"@lang`` or ``"lex"^^<datatype>`` (xsd:string omitted).
+    """
+    if t is None:
+        return None
+    if isinstance(t, (ox.NamedNode, ox.BlankNode, ox.Literal)):
+        t = to_rdflib(t)
+    if isinstance(t, URIRef):
+        return str(t)
+    if isinstance(t, BNode):
+        return "_:" + str(t)
+    if isinstance(t, Literal):
+        lex = (str(t).replace("\\", "\\\\").replace('"', '\\"')
+               .replace("\n", "\\n").replace("\r", "\\r"))
+        if t.language:
+            return f'"{lex}"@{t.language.lower()}'
+        if t.datatype is not None and str(t.datatype) != XSD_STRING:
+            return f'"{lex}"^^<{t.datatype}>'
+        return f'"{lex}"'
+    return str(t)
+
+
+def sparql_term(t) -> str:
+    """An rdflib IRI or literal written as a SPARQL term (blank nodes cannot be)."""
+    if isinstance(t, URIRef):
+        s = str(t)
+        if re.search(r'[\x00-\x20<>"{}|^`\\]', s):
+            raise ValueError(f"IRI not expressible in SPARQL: {s!r}")
+        return f"<{s}>"
+    if isinstance(t, Literal):
+        lex = (str(t).replace("\\", "\\\\").replace('"', '\\"')
+               .replace("\n", "\\n").replace("\r", "\\r"))
+        if t.language:
+            return f'"{lex}"@{t.language}'
+        if t.datatype is not None:
+            return f'"{lex}"^^<{t.datatype}>'
+        return f'"{lex}"'
+    if isinstance(t, (ox.NamedNode, ox.Literal)):
+        return str(t)
+    raise ValueError(f"term not expressible in SPARQL: {t!r}")
