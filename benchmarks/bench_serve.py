@@ -1,0 +1,305 @@
+"""Loopback load test of ``essgraph serve`` against ``oxigraph serve-read-only``.
+
+Same on-disk store, same query mix, measured in the same run:
+
+* throughput with C concurrent clients (default 8) on /sparql of both servers;
+* latency (p50/p95/p99) of every saved query through /queries/{name}, alone
+  and under the concurrent load;
+* resident memory of essgraph serve (HTTP process + workers) sampled every
+  1,000 requests over a long run (default 10,000 requests);
+* abuse: an endless query while simple queries keep being answered.
+
+Usage (writes a JSON report and prints a Markdown summary)::
+
+    .venv/bin/python benchmarks/bench_serve.py --scale 200 --requests 2000 --memory-requests 10000 \\
+        --reps 30 --skip communes-coops --out /tmp/bench-serve.json
+
+Not a test: it takes minutes. Figures go to docs/benchmarks/serve.md.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ess_graph.namespaces import sparql_prefix_block  # noqa: E402
+from ess_graph.queries import list_queries  # noqa: E402
+from ess_graph.serve.sparql_text import remote_targets  # noqa: E402
+from ess_graph.serve.testing import free_port, write_demo_store  # noqa: E402
+
+OXIGRAPH = Path(sys.executable).with_name("oxigraph")
+
+# ad-hoc queries of the mix (besides the saved ones), typical of the query page
+ADHOC = [
+    "SELECT ?class (COUNT(?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class ORDER BY DESC(?n) LIMIT 20",
+    "SELECT ?p ?o WHERE { <https://w3id.org/essgraph/id/org/cooperative-alpine> ?p ?o }",
+    "SELECT ?s ?p WHERE { ?s ?p <https://w3id.org/essgraph/id/territory/commune/05065> } LIMIT 100",
+    "SELECT ?c ?l WHERE { ?c a ess:Cooperative ; rdfs:label ?l } ORDER BY ?l LIMIT 50",
+    "ASK { ?x a ess:Clipping }",
+    "CONSTRUCT { ?o rdfs:label ?l } WHERE { ?o a ess:Cooperative ; rdfs:label ?l } LIMIT 50",
+]
+
+
+def percentile(xs, p):
+    xs = sorted(xs)
+    if not xs:
+        return float("nan")
+    k = (len(xs) - 1) * p / 100
+    f, c = int(k), min(int(k) + 1, len(xs) - 1)
+    return xs[f] + (xs[c] - xs[f]) * (k - f)
+
+
+def rss_tree_kib(pid: int) -> int:
+    """Resident memory of a process and all its descendants."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+            for t in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{t}/children") as f:
+                    todo.extend(int(x) for x in f.read().split())
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total
+
+
+def wait_up(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {proc.stderr.read() if proc.stderr else ''}")
+        try:
+            httpx.get(url, params={"query": "ASK {}"}, timeout=2)
+            return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise RuntimeError("server did not start")
+
+
+def mix_queries(saved) -> list[str]:
+    prefix = sparql_prefix_block()
+    texts = []
+    for sq in saved:
+        if not any(p.required for p in sq.params):
+            texts.append(prefix + sq.text)
+    texts.extend(prefix + q for q in ADHOC)
+    return texts
+
+
+async def load(url: str, queries: list[str], n: int, clients: int, accept="application/sparql-results+json"):
+    """n requests over `clients` concurrent connections; returns (seconds, latencies, errors)."""
+    lat: list[float] = []
+    errors = 0
+    counter = iter(range(n))
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        async def worker():
+            nonlocal errors
+            for i in counter:
+                q = queries[i % len(queries)]
+                t = time.perf_counter()
+                r = await client.post(url, data={"query": q}, headers={"Accept": accept + ", */*;q=0.1"})
+                await r.aread()
+                lat.append(time.perf_counter() - t)
+                if r.status_code != 200:
+                    errors += 1
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        return time.perf_counter() - t0, lat, errors
+
+
+async def saved_latencies(base: str, saved, reps: int, background: str | None, clients: int, bg_queries):
+    """Latency of each saved query via /queries/{name}, optionally under load."""
+    params = {sq.name: {p.name: _example_value(p) for p in sq.params if p.required} for sq in saved}
+    out = {}
+    stop = asyncio.Event()
+
+    async def bg():
+        async with httpx.AsyncClient(timeout=60) as c:
+            i = 0
+            while not stop.is_set():
+                await c.post(background, data={"query": bg_queries[i % len(bg_queries)]})
+                i += 1
+
+    tasks = [asyncio.create_task(bg()) for _ in range(clients - 1)] if background else []
+    async with httpx.AsyncClient(timeout=60) as c:
+        for sq in saved:
+            lat, status = [], set()
+            for _ in range(reps):
+                t = time.perf_counter()
+                r = await c.get(f"{base}/queries/{sq.name}", params=params[sq.name])
+                lat.append(time.perf_counter() - t)
+                status.add(r.status_code)
+            out[sq.name] = {"p50_ms": round(percentile(lat, 50) * 1000, 1),
+                            "p95_ms": round(percentile(lat, 95) * 1000, 1),
+                            "p99_ms": round(percentile(lat, 99) * 1000, 1), "status": sorted(status)}
+    stop.set()
+    for t in tasks:
+        await t
+    return out
+
+
+def _example_value(p):
+    return {"iri": "https://w3id.org/essgraph/id/territory/departement/05", "integer": "10",
+            "decimal": "1.5", "date": "2013-01-01", "boolean": "true"}.get(p.type, "05")
+
+
+async def abuse(base: str, timeout_s: float):
+    endless = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }")
+    async with httpx.AsyncClient(timeout=120) as c:
+        t = time.perf_counter()
+        task = asyncio.create_task(c.get(base + "/sparql", params={"query": endless}))
+        await asyncio.sleep(0.5)
+        quick = []
+        for _ in range(20):
+            t1 = time.perf_counter()
+            r = await c.get(base + "/sparql", params={"query": "ASK { ?x a ess:Clipping }"})
+            quick.append(time.perf_counter() - t1)
+            assert r.status_code == 200
+        r = await task
+        return {"endless_status": r.status_code, "endless_seconds": round(time.perf_counter() - t, 2),
+                "endless_body": r.text.strip()[:120], "simple_p50_ms_meanwhile": round(percentile(quick, 50) * 1000, 1),
+                "simple_max_ms_meanwhile": round(max(quick) * 1000, 1), "timeout_s": timeout_s}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--store", help="existing store (default: build the demo store at --scale)")
+    ap.add_argument("--scale", type=int, default=2000, help="clippings in the generated store")
+    ap.add_argument("--requests", type=int, default=3000, help="requests per throughput run")
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--memory-requests", type=int, default=10000)
+    ap.add_argument("--reps", type=int, default=50, help="repetitions per saved query for latency")
+    ap.add_argument("--workers", type=int, default=0)
+    ap.add_argument("--timeout", type=float, default=5.0)
+    ap.add_argument("--skip", action="append", default=[],
+                    help="saved query to leave out of the mix (repeatable); queries using SERVICE "
+                         "are always left out (the server refuses them)")
+    ap.add_argument("--out", default=None, help="also write the JSON report to this file")
+    args = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-serve-"))
+    procs: list[subprocess.Popen] = []
+    try:
+        if args.store:
+            store = Path(args.store)
+        else:
+            t = time.perf_counter()
+            store = write_demo_store(tmp / "store", scale=args.scale)
+            print(f"built demo store (scale {args.scale}) in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+        all_saved = list_queries()
+        saved = [sq for sq in all_saved if sq.name not in args.skip and not remote_targets(sq.text)]
+        queries = mix_queries(saved)
+
+        ess_port, ox_port = free_port(), free_port()
+        cmd = [sys.executable, "-c", "from ess_graph.cli import main; main()", "serve", "--store", str(store),
+               "--port", str(ess_port), "--timeout", str(args.timeout), "--log-level", "warning"]
+        if args.workers:
+            cmd += ["--workers", str(args.workers)]
+        ess = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, cwd=str(ROOT))
+        procs.append(ess)
+        oxs = subprocess.Popen([str(OXIGRAPH), "serve-read-only", "--location", str(store), "--bind",
+                                f"127.0.0.1:{ox_port}", "--union-default-graph"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        procs.append(oxs)
+        ess_url, ox_url = f"http://127.0.0.1:{ess_port}/sparql", f"http://127.0.0.1:{ox_port}/query"
+        wait_up(ess_url, ess)
+        wait_up(ox_url, oxs)
+
+        report: dict = {"store_quads": None, "clients": args.clients, "requests": args.requests,
+                        "queries_in_mix": len(queries), "cpu_count": os.cpu_count(),
+                        "saved_in_mix": [sq.name for sq in saved],
+                        "saved_left_out": sorted({sq.name for sq in all_saved} - {sq.name for sq in saved})}
+        r = httpx.post(ess_url, data={"query": "SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }"})
+        report["store_quads"] = int(r.json()["results"]["bindings"][0]["n"]["value"])
+
+        # warm-up both, then alternate runs so that neither benefits from order
+        asyncio.run(load(ess_url, queries, 200, args.clients))
+        asyncio.run(load(ox_url, queries, 200, args.clients))
+        runs = {"essgraph": [], "oxigraph": []}
+        for _ in range(3):
+            for name, url in (("oxigraph", ox_url), ("essgraph", ess_url)):
+                secs, lat, errs = asyncio.run(load(url, queries, args.requests, args.clients))
+                runs[name].append({"rps": args.requests / secs, "p50_ms": percentile(lat, 50) * 1000,
+                                   "p99_ms": percentile(lat, 99) * 1000, "errors": errs})
+        for name in runs:
+            report[name] = {
+                "rps_median": round(statistics.median(x["rps"] for x in runs[name]), 1),
+                "rps_runs": [round(x["rps"], 1) for x in runs[name]],
+                "p50_ms_median": round(statistics.median(x["p50_ms"] for x in runs[name]), 2),
+                "p99_ms_median": round(statistics.median(x["p99_ms"] for x in runs[name]), 2),
+                "errors": sum(x["errors"] for x in runs[name]),
+            }
+        report["throughput_ratio"] = round(report["essgraph"]["rps_median"] / report["oxigraph"]["rps_median"], 3)
+
+        base = f"http://127.0.0.1:{ess_port}"
+        # the same saved queries evaluated in-process by pyoxigraph: the engine's share
+        import pyoxigraph as ox
+        from ess_graph.namespaces import PREFIXES
+        direct_store = ox.Store.read_only(str(store))
+        report["saved_engine_only"] = {}
+        for sq in saved:
+            subs = sq.substitutions({p.name: _example_value(p) for p in sq.params if p.required})
+            lat = []
+            for _ in range(args.reps):
+                t = time.perf_counter()
+                res = direct_store.query(sq.text, prefixes=dict(PREFIXES), use_default_graph_as_union=True,
+                                         substitutions=subs)
+                if not isinstance(res, ox.QueryBoolean):
+                    for _row in res:
+                        pass
+                lat.append(time.perf_counter() - t)
+            report["saved_engine_only"][sq.name] = {"p50_ms": round(percentile(lat, 50) * 1000, 1),
+                                                    "p99_ms": round(percentile(lat, 99) * 1000, 1)}
+        del direct_store
+        report["saved_alone"] = asyncio.run(saved_latencies(base, saved, args.reps, None, 1, queries))
+        report["saved_under_load"] = asyncio.run(
+            saved_latencies(base, saved, args.reps, ess_url, args.clients, queries))
+
+        # memory over a long run
+        samples = [rss_tree_kib(ess.pid)]
+        done = 0
+        step = 1000
+        while done < args.memory_requests:
+            asyncio.run(load(ess_url, queries, step, args.clients))
+            done += step
+            samples.append(rss_tree_kib(ess.pid))
+        report["memory_rss_mib"] = [round(s / 1024, 1) for s in samples]
+        report["memory_requests"] = done
+
+        report["abuse"] = asyncio.run(abuse(base, args.timeout))
+        if args.out:
+            Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+        print(json.dumps(report, indent=2))
+        return 0
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT if p is procs[0] else signal.SIGTERM)
+                try:
+                    p.wait(30)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""Result and RDF formats the server speaks, and HTTP content negotiation.
+
+Every format is serialised by pyoxigraph; this module only maps media types
+and short names (``?format=csv``) to pyoxigraph format objects and picks the
+best one for an ``Accept`` header (q-values and wildcards honoured, ties
+broken by the server's order of preference).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+
+@dataclass(frozen=True)
+class Fmt:
+    name: str            # short name used by ?format=
+    media_type: str      # canonical media type sent in Content-Type
+    aliases: tuple[str, ...]  # other media types accepted in Accept
+    names: tuple[str, ...]    # other short names
+    extension: str
+    text: bool = True
+
+    @property
+    def content_type(self) -> str:
+        return f"{self.media_type}; charset=utf-8" if self.text else self.media_type
+
+
+# SELECT / ASK results, in order of preference (JSON is the default).
+RESULT_FORMATS: dict[str, tuple[Fmt, ox.QueryResultsFormat]] = {
+    "json": (Fmt("json", "application/sparql-results+json", ("application/json",), ("srj",), "srj"),
+             ox.QueryResultsFormat.JSON),
+    "xml": (Fmt("xml", "application/sparql-results+xml", ("application/xml", "text/xml"), ("srx",), "srx"),
+            ox.QueryResultsFormat.XML),
+    "csv": (Fmt("csv", "text/csv", ("text/plain",), (), "csv"), ox.QueryResultsFormat.CSV),
+    "tsv": (Fmt("tsv", "text/tab-separated-values", (), (), "tsv"), ox.QueryResultsFormat.TSV),
+}
+
+# Graphs (CONSTRUCT, DESCRIBE, resource descriptions, Graph Store), Turtle first.
+GRAPH_FORMATS: dict[str, tuple[Fmt, ox.RdfFormat]] = {
+    "turtle": (Fmt("turtle", "text/turtle", ("application/x-turtle",), ("ttl",), "ttl"), ox.RdfFormat.TURTLE),
+    "ntriples": (Fmt("ntriples", "application/n-triples", ("text/plain",), ("nt",), "nt"), ox.RdfFormat.N_TRIPLES),
+    "jsonld": (Fmt("jsonld", "application/ld+json", ("application/json",), ("json-ld", "json"), "jsonld"),
+               ox.RdfFormat.JSON_LD),
+    "rdfxml": (Fmt("rdfxml", "application/rdf+xml", ("application/xml", "text/xml"), ("rdf", "xml", "owl"), "rdf"),
+               ox.RdfFormat.RDF_XML),
+    "nquads": (Fmt("nquads", "application/n-quads", (), ("nq",), "nq"), ox.RdfFormat.N_QUADS),
+    "trig": (Fmt("trig", "application/trig", (), (), "trig"), ox.RdfFormat.TRIG),
+    "n3": (Fmt("n3", "text/n3", (), (), "n3"), ox.RdfFormat.N3),
+}
+
+# Formats able to hold several graphs (the whole dataset of the Graph Store).
+DATASET_FORMATS = ("nquads", "trig")
+
+# Upload formats accepted by the Graph Store Protocol, by media type.
+UPLOAD_FORMATS: dict[str, ox.RdfFormat] = {}
+for _f, _rf in GRAPH_FORMATS.values():
+    UPLOAD_FORMATS[_f.media_type] = _rf
+    for _a in _f.aliases:
+        UPLOAD_FORMATS.setdefault(_a, _rf)
+UPLOAD_FORMATS["text/plain"] = ox.RdfFormat.N_TRIPLES
+UPLOAD_FORMATS["application/json"] = ox.RdfFormat.JSON_LD
+
+
+class NotAcceptable(Exception):
+    """No format offered matches the Accept header or ?format= value."""
+
+    def __init__(self, offered: list[str]):
+        super().__init__("none of the available formats is acceptable: " + ", ".join(offered))
+        self.offered = offered
+
+
+def parse_accept(header: str | None) -> list[tuple[str, float, int]]:
+    """``Accept`` as (media range, q, specificity) items."""
+    if not header:
+        return []
+    items = []
+    for part in header.split(","):
+        bits = [b.strip() for b in part.split(";")]
+        rng = bits[0].lower()
+        if not rng:
+            continue
+        if rng == "*":
+            rng = "*/*"
+        q = 1.0
+        for b in bits[1:]:
+            k, _, v = b.partition("=")
+            if k.strip().lower() == "q":
+                try:
+                    q = max(0.0, min(1.0, float(v)))
+                except ValueError:
+                    q = 0.0
+        spec = 0 if rng == "*/*" else (1 if rng.endswith("/*") else 2)
+        items.append((rng, q, spec))
+    return items
+
+
+def _quality(media_types: tuple[str, ...], accept: list[tuple[str, float, int]]) -> float:
+    best_q, best_spec = -1.0, -1
+    for mt in media_types:
+        major = mt.split("/")[0]
+        for rng, q, spec in accept:
+            if rng == mt or rng == "*/*" or (spec == 1 and rng == major + "/*"):
+                if spec > best_spec or (spec == best_spec and q > best_q):
+                    best_q, best_spec = q, spec
+    return best_q
+
+
+def negotiate(table: dict, accept: str | None, override: str | None = None,
+              default: str | None = None):
+    """Pick ``(Fmt, pyoxigraph format)`` from ``table``.
+
+    ``override`` (a ``?format=`` value: short name or media type) wins over
+    ``accept``. Without any preference the first entry (or ``default``) is used.
+    """
+    entries = list(table.values())
+    if override:
+        o = override.strip().lower()
+        for fmt, ox_fmt in entries:
+            if o == fmt.name or o in fmt.names or o == fmt.media_type or o == fmt.extension:
+                return fmt, ox_fmt
+        for fmt, ox_fmt in entries:
+            if o in fmt.aliases:
+                return fmt, ox_fmt
+        raise NotAcceptable([f.name for f, _ in entries])
+    items = parse_accept(accept)
+    if not items:
+        return table[default] if default else entries[0]
+    best, best_q = None, 0.0
+    for fmt, ox_fmt in entries:
+        # the canonical type counts fully, an alias slightly less (so that
+        # application/json means SPARQL JSON results before JSON-LD, etc.)
+        q = _quality((fmt.media_type,), items)
+        qa = _quality(fmt.aliases, items) if fmt.aliases else -1.0
+        q = max(q, qa - 0.0001 if qa > 0 else qa)
+        if q > best_q:
+            best, best_q = (fmt, ox_fmt), q
+    if best is None:
+        raise NotAcceptable([f.media_type for f, _ in entries])
+    return best
+
+
+def prefers_html(accept: str | None) -> bool:
+    """True when a browser asks (text/html ranked at least as high as any RDF type)."""
+    items = parse_accept(accept)
+    html_q = max((q for rng, q, spec in items if rng in ("text/html", "application/xhtml+xml")), default=0.0)
+    if html_q <= 0:
+        return False
+    rdf_types = {f.media_type for f, _ in GRAPH_FORMATS.values()} | {
+        f.media_type for f, _ in RESULT_FORMATS.values()}
+    other_q = max((q for rng, q, spec in items if rng in rdf_types), default=0.0)
+    return html_q >= other_q
