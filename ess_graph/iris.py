@@ -6,6 +6,7 @@ Scheme (documented in docs/iri-scheme.md), all under ``https://w3id.org/essgraph
 territory/commune/05065        commune (INSEE code; also arrondissements, communes déléguées)
 territory/epci/200067452       EPCI (SIREN)
 territory/syndicate/{slug}     syndicate without a code (SIVU, SIVOM, syndicat mixte)
+territory/intercommunality/{slug}  an intercommunality named in a clipping that matches no EPCI
 territory/departement/05       département
 territory/region/93            région (pre-2016 régions keep their own codes, e.g. 54)
 territory/country/FR           country (ISO 3166-1 alpha-2)
@@ -30,6 +31,7 @@ from .namespaces import ID
 if TYPE_CHECKING:  # pragma: no cover
     from .model import Clipping, Entity
 
+_SYNDICATE = re.compile(r"\b(syndicats?|sivu|sivom|sivm|smi|pôle métropolitain|petr)\b", re.I)
 _SAFE_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
 
 
@@ -77,7 +79,9 @@ def default_entity_key(e: "Entity") -> str:
         if e.insee and (e.country in (None, "FR")):
             return territory_key(t, e.insee)
         if t == "Intercommunality":
-            return f"territory/syndicate/{slugify(e.name)}"
+            if _SYNDICATE.search(e.name):
+                return f"territory/syndicate/{slugify(e.name)}"
+            return f"territory/intercommunality/{slugify(e.name)}"  # an EPCI the linker could not resolve
         if e.country and e.country != "FR":
             return f"place/{e.country.lower()}/{slugify(e.name)}"
         if t == "Country":

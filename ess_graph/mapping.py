@@ -206,10 +206,11 @@ def describe_entity(em: _Emitter, e: Entity) -> None:
         if key.startswith("territory/"):
             em.add(iri, RDF.type, ESS.Territory)
             em.add(iri, RDF.type, ESS.Place)
-            if key.startswith("territory/syndicate/"):
+            if key.startswith(("territory/syndicate/", "territory/intercommunality/")):
                 em.add(iri, RDF.type, ESS.Intercommunality)
-                em.add(iri, RDF.type, ESS.Syndicate)
                 em.add(iri, RDF.type, ORG.Organization)
+                if key.startswith("territory/syndicate/"):
+                    em.add(iri, RDF.type, ESS.Syndicate)
             else:
                 em.add(iri, RDF.type, TERRITORY_CLASS[e.type])
                 if e.type == "Intercommunality":
@@ -222,7 +223,14 @@ def describe_entity(em: _Emitter, e: Entity) -> None:
             em.add(iri, RDF.type, ESS.UnresolvedPlace)
             for cand in e.candidates:
                 if cand.get("insee") and cand.get("type") in iris.TERRITORY_SEGMENT:
-                    em.add(iri, ESS.candidateTerritory, iris.territory_iri(cand["type"], cand["insee"]))
+                    ci = iris.territory_iri(cand["type"], cand["insee"])
+                    em.add(iri, ESS.candidateTerritory, ci)
+                    # each candidate is described too, so the clipping graph stands on its own
+                    em.add(ci, RDF.type, ESS.Territory)
+                    em.add(ci, RDF.type, ESS.Place)
+                    em.add(ci, RDF.type, TERRITORY_CLASS[cand["type"]])
+                    em.add(ci, IGEO.codeINSEE, _lit(cand["insee"]))
+                    em.add(ci, RDFS.label, _lit(cand.get("name") or cand["insee"]))
         else:
             em.add(iri, RDF.type, ESS.Place)
             em.add(iri, RDF.type, ESS.ForeignPlace)

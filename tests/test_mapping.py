@@ -194,3 +194,26 @@ def test_untraceable_fact_and_bad_code_violate_the_shapes(extraction):
                for r in report.subjects(rdflib.RDF.type, SH.ValidationResult)}
     assert ("https://w3id.org/essgraph/id/org/enercoop", str(SH.SPARQLConstraintComponent)) in results
     assert ("https://w3id.org/essgraph/id/territory/commune/05065", str(SH.PatternConstraintComponent)) in results
+
+
+def test_unresolved_place_keeps_its_candidates_and_validates():
+    text = "Une réunion à Saint-Martin sur l'ESS, avec la communauté de communes du Val d'Oust."
+    c = Clipping(id="u1", text=text)
+    start = text.index("Saint-Martin")
+    cands = [{"insee": "16335", "type": "Commune", "name": "Saint-Martin", "population": 100},
+             {"insee": "32385", "type": "Commune", "name": "Saint-Martin", "population": 200}]
+    cc = text.index("communauté de communes du Val d'Oust")
+    ex = Extraction(c, [
+        Entity("e1", "Commune", "Saint-Martin", [Mention(start, start + 12, "Saint-Martin")], candidates=cands),
+        Entity("e2", "Intercommunality", "communauté de communes du Val d'Oust",
+               [Mention(cc, cc + 36, text[cc:cc + 36])]),
+    ], [])
+    quads = extraction_quads(ex)
+    s = store_of(quads)
+    assert ask(s, """ASK { essr:place/unresolved/saint-martin a ess:UnresolvedPlace ;
+                           ess:candidateTerritory essr:territory/commune/16335, essr:territory/commune/32385 }""")
+    assert not ask(s, "ASK { ?x a igeo:Commune ; rdfs:label 'Saint-Martin' ; ^ess:candidateTerritory ?y FILTER(?x = ?y) }")
+    assert ask(s, "ASK { essr:territory/intercommunality/communaute-de-communes-du-val-d-oust a ess:Intercommunality }")
+    assert not ask(s, "ASK { ?x a ess:Syndicate }")
+    conforms, _, report = pyshacl.validate(_rdflib(quads), shacl_graph=_shapes(), advanced=True)
+    assert conforms, report
