@@ -251,3 +251,98 @@ def test_cli(store, files, tmp_path):
     assert res.exit_code == 1 and len(json.loads(res.output)["results"]) == 2
     res = run(cli, ["validate", "--store", str(tmp_path / "none"), "--shapes", str(s)])
     assert res.exit_code == 2
+
+
+SCREEN_SHAPES = """
+@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+ex:ThingShape a sh:NodeShape ; sh:targetClass ex:Thing ;
+  sh:property [ sh:path ex:code ; sh:minCount 1 ; sh:maxCount 1 ; sh:datatype xsd:string ; sh:pattern "^[0-9]{3}$" ] ;
+  sh:property [ sh:path ex:count ; sh:maxCount 1 ; sh:datatype xsd:integer ; sh:minInclusive 0 ] ;
+  sh:property [ sh:path ex:flag ; sh:datatype xsd:boolean ] ;
+  sh:property [ sh:path ex:size ; sh:datatype xsd:integer ] ;
+  sh:property [ sh:path ex:owner ; sh:class ex:Agent ; sh:nodeKind sh:IRI ] ;
+  sh:property [ sh:path ( ex:part ex:kind ) ; sh:minCount 1 ; sh:in ( ex:A ex:B ) ] ;
+  sh:property [ sh:path [ sh:inversePath ex:owns ] ; sh:maxCount 1 ] ;
+  sh:property [ sh:path [ sh:alternativePath ( ex:tag ex:label ) ] ; sh:hasValue "x" ; sh:minLength 1 ] ;
+  sh:property [ sh:path ex:start ; sh:lessThan ex:end ] ;
+  sh:property [ sh:path ex:part ; sh:qualifiedValueShape [ sh:class ex:Main ] ;
+                sh:qualifiedMinCount 1 ; sh:qualifiedMaxCount 1 ] ;
+  sh:property [ sh:path rdfs:label ; sh:uniqueLang true ] .
+"""
+
+SCREEN_DATA = """
+@prefix ex: <http://example.org/> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+ex:ok a ex:Thing ; ex:code "123" ; ex:count 4 ; ex:flag true ; ex:owner ex:p ; ex:part ex:q ;
+  ex:tag "x" ; ex:start 1 ; ex:end 2 ; rdfs:label "a"@en .
+ex:p a ex:Person . ex:Person rdfs:subClassOf ex:Agent . ex:q a ex:Main ; ex:kind ex:A . ex:o1 ex:owns ex:ok .
+ex:bad1 a ex:Thing ; ex:code "12", "456" ; ex:count "lots"^^xsd:integer ; ex:flag "yes"^^xsd:boolean ;
+  ex:owner ex:nobody, "lit" ; ex:part ex:r, ex:s ; ex:label "x" ; ex:start 5 ; ex:end 2 ;
+  rdfs:label "a"@en, "b"@en .
+ex:r a ex:Main ; ex:kind ex:C . ex:s a ex:Main ; ex:kind ex:A .
+ex:o2 ex:owns ex:bad1 . ex:o3 ex:owns ex:bad1 .
+ex:bad2 a ex:Thing ; ex:count -1, 2 ; ex:tag "" .
+ex:s3 a ex:Thing ; ex:code "123" ; ex:part ex:q ; ex:tag "x" ; ex:size "1.5"^^xsd:integer, 7 .
+ex:s4 a ex:Thing ; ex:code "123" ; ex:part ex:q ; ex:tag "x" ; ex:owner ex:q .
+ex:s5 a ex:Thing ; ex:code "123" ; ex:part ex:q, ex:s ; ex:tag "x" .
+ex:s6 a ex:Thing ; ex:code "123" ; ex:part ex:q ; ex:tag "x" ; ex:start 3 ; ex:end 3 .
+ex:s7 a ex:Thing ; ex:code "123" ; ex:part ex:q ; ex:tag "y" .
+ex:s8 a ex:Thing ; ex:code "123" ; ex:part ex:q ; ex:tag "x" ; ex:flag "2"^^xsd:boolean .
+"""
+
+
+def _screen_files(tmp_path):
+    s = tmp_path / "screen-shapes.ttl"
+    s.write_text(SCREEN_SHAPES, encoding="utf-8")
+    d = tmp_path / "screen-data.ttl"
+    d.write_text(SCREEN_DATA, encoding="utf-8")
+    return d, s
+
+
+def test_screening_gives_the_same_results(tmp_path, monkeypatch):
+    """Simple property shapes are screened by one query, then evaluated on the suspects only:
+    same results as pySHACL and as the per-constraint queries on every focus node."""
+    from ess_graph.validate import engine as eng
+    d, s = _screen_files(tmp_path)
+    screened = []
+    real = eng.FastEngine._screen
+
+    def spy(self, shape, fp, stack):
+        nodes, sfp = real(self, shape, fp, stack)
+        screened.append((len(nodes), sfp is not None))
+        return nodes, sfp
+    monkeypatch.setattr(eng.FastEngine, "_screen", spy)
+    fast = validate([d], [s])
+    # all property shapes but uniqueLang are screened, and there are suspects
+    assert [x for x in screened if x[0]] == [(10, True)]
+    comps = Counter(r["sourceConstraintComponent"].rsplit("#")[-1] for r in fast.results)
+    assert comps == Counter({"MinCountConstraintComponent": 2, "MaxCountConstraintComponent": 3,
+                             "PatternConstraintComponent": 1, "DatatypeConstraintComponent": 4,
+                             "MinInclusiveConstraintComponent": 2, "ClassConstraintComponent": 3,
+                             "NodeKindConstraintComponent": 1, "InConstraintComponent": 1,
+                             "HasValueConstraintComponent": 2, "MinLengthConstraintComponent": 1,
+                             "LessThanConstraintComponent": 2, "QualifiedMaxCountConstraintComponent": 2,
+                             "QualifiedMinCountConstraintComponent": 1, "UniqueLangConstraintComponent": 1})
+    # each sN has a single kind of violation, which the screen must catch
+    assert {r["focusNode"].rsplit("/", 1)[-1] for r in fast.results} == \
+        {"bad1", "bad2", "s3", "s4", "s5", "s6", "s7", "s8"}
+    assert norm(fast) == norm(validate([d], [s], engine="pyshacl"))
+    monkeypatch.setattr(eng.FastEngine, "_screen", lambda self, shape, fp, stack: (set(), None))
+    assert norm(validate([d], [s])) == norm(fast)
+
+
+def test_screening_without_suspects_and_with_too_many(tmp_path, monkeypatch):
+    from ess_graph.validate import engine as eng
+    d, s = _screen_files(tmp_path)
+    expected = norm(validate([d], [s], engine="pyshacl"))
+    monkeypatch.setattr(eng, "SCREEN_MAX", 1)      # too many suspects: every focus node evaluated
+    assert norm(validate([d], [s])) == expected
+    good = tmp_path / "good.ttl"
+    good.write_text(SCREEN_DATA.split("ex:bad1")[0], encoding="utf-8")
+    r = validate([good], [s])
+    monkeypatch.setattr(eng.FastEngine, "_screen", lambda self, shape, fp, stack: (set(), None))
+    unscreened = validate([good], [s])
+    assert r.conforms and unscreened.conforms
+    # the screen finds no suspect: the screened shapes need no other query
+    assert r.stats["queries"] <= 5 < 20 <= unscreened.stats["queries"]

@@ -67,6 +67,9 @@ VALUE_LEVEL = {"class", "datatype", "nodeKind", "minExclusive", "minInclusive", 
                "maxInclusive", "minLength", "maxLength", "pattern", "languageIn", "in"}
 # XSD datatypes whose lexical space rdflib checks (Literal.ill_typed)
 _NO_LEXICAL_CHECK = {XSD_STRING, XSD + "normalizedString", XSD + "token", XSD + "anyURI"}
+# lexical forms rdflib certainly accepts (int() takes up to 4300 digits by default)
+_WELL_FORMED = {XSD + "integer": "^[+-]?[0-9]{1,4000}$", XSD + "boolean": "^(true|false|1|0)$"}
+SCREEN_MAX = 20000          # more suspects than this: evaluate on the whole focus pattern
 
 
 def _str(s: str) -> str:
@@ -98,15 +101,21 @@ class FastEngine:
         self.query_count = 0
 
     # -- plumbing ------------------------------------------------------------
-    def anti(self, pattern: str) -> str:
+    def anti(self, pattern: str, fp=None, single: bool = False) -> str:
         """Remove the solutions matching ``pattern``.
 
         Over the whole graph MINUS (an anti-join computing ``pattern`` once) is
-        fastest; with few focus nodes (``--changed``) FILTER NOT EXISTS, which
-        Oxigraph evaluates per solution with its variables bound, is.
+        fastest; with few focus nodes (``--changed``, or the suspects of a
+        screening query) FILTER NOT EXISTS, which Oxigraph evaluates per
+        solution with its variables bound, is.
         """
-        if self.focus_graphs is None:
+        small = getattr(fp, "small", False)
+        if self.focus_graphs is None and not small:
             return f"MINUS {{ {pattern} }}"
+        if small and not single:
+            # several patterns: NOT EXISTS would be planned from its unbound end, OPTIONAL is bound
+            m = self.fresh()
+            return f"OPTIONAL {{ {pattern} BIND(true AS {m}) }} FILTER(!BOUND({m}))"
         return f"FILTER NOT EXISTS {{ {pattern} }}"
 
     def fresh(self) -> str:
@@ -230,6 +239,7 @@ class FastEngine:
         def f(v: str) -> str:
             t = self.fresh()
             return f"{{ SELECT DISTINCT {v} WHERE {{ {self.values(shape, fp, t, v)} }} }}"
+        f.small = getattr(fp, "small", False)    # the values of a few focus nodes
         return f
 
     # -- evaluation --------------------------------------------------------------
@@ -291,7 +301,7 @@ class FastEngine:
                 # an anti-join: Oxigraph plans NOT EXISTS per row without the bound variable
                 subs = ", ".join(self.subclasses(val))
                 rows = self.q(f"SELECT DISTINCT ?this ?value WHERE {{ {V()} "
-                              f"{self.anti(f'?value {RDF_TYPE} ?_cls . FILTER(?_cls IN ({subs}))')} }}")
+                              f"{self.anti(f'?value {RDF_TYPE} ?_cls . FILTER(?_cls IN ({subs}))', fp, True)} }}")
                 out += [self._result(shape, name, r["this"], r["value"]) for r in rows]
             elif name in VALUE_LEVEL or (name == "hasValue" and not is_prop):
                 conds.append((name, val, self._condition(shape, name, val)))
@@ -323,7 +333,7 @@ class FastEngine:
                         continue
                     if n == 1 and not path_nullable(shape.path):
                         rows = self.q(f"SELECT ?this WHERE {{ {fp('?this')} "
-                                      f"{self.anti(self.path_pattern('?this', shape.path, '?v'))} }}")
+                                      f"{self.anti(self.path_pattern('?this', shape.path, '?v'), fp)} }}")
                     else:
                         rows = self.q(f"SELECT ?this (COUNT(DISTINCT ?v) AS ?n) WHERE {{ {fp('?this')} "
                                       f"OPTIONAL {{ {self.path_pattern('?this', shape.path, '?v')} }} }} GROUP BY ?this HAVING (COUNT(DISTINCT ?v) < {n})")
@@ -334,7 +344,7 @@ class FastEngine:
             elif name == "hasValue" and is_prop:
                 c = _const(val)
                 rows = self.q(f"SELECT ?this WHERE {{ {fp('?this')} "
-                              f"{self.anti(self.path_pattern('?this', shape.path, c))} }}")
+                              f"{self.anti(self.path_pattern('?this', shape.path, c), fp)} }}")
                 if path_nullable(shape.path):
                     rows = [r for r in rows if ox_to_key(r["this"]) != _const(val)]
                 out += [self._result(shape, name, r["this"]) for r in rows]
@@ -381,11 +391,166 @@ class FastEngine:
             mult = {r["v"]: int(r["n"].value) for r in rows}
         else:
             mult = {}
+        screened, sfp = self._screen(shape, fp, stack) if not is_prop else (set(), None)
         for pnode in shape.properties:
-            child = self.evaluate(self.sg.shape(pnode), self.value_focus(shape, fp), stack)
+            if pnode in screened:
+                if sfp is None:     # no suspect: these property shapes have no result
+                    continue
+                child = self.evaluate(self.sg.shape(pnode), sfp, stack)
+            else:
+                child = self.evaluate(self.sg.shape(pnode), self.value_focus(shape, fp), stack)
             for r in child:
                 out += [r] * mult.get(r.focus, 1)
         return out
+
+    # -- screening -----------------------------------------------------------------
+    def _screen(self, shape: Shape, fp, stack) -> tuple[set, object]:
+        """One query finding the focus nodes that may violate the simple property shapes.
+
+        A property shape is *simple* when its constraints are counts, value-level
+        components, ``sh:hasValue``, ``sh:lessThan(OrEquals)`` or a qualified value
+        shape made of value-level components, on a path without ``*``, ``+``, ``?``.
+        For each simple property shape an aggregate subquery, grouped by subject,
+        counts the value nodes and flags the values that may violate; one query
+        joins them all to the focus pattern (``OPTIONAL``: a focus node without
+        values gets no row) and returns the *suspects*, a superset of the focus
+        nodes with a result for those shapes (for an XSD datatype whose lexical
+        space rdflib checks, any literal that is not plainly well-formed is
+        suspect). Those shapes are then evaluated exactly, by the queries of
+        :meth:`evaluate`, on the suspects only, given as ``VALUES``: one scan of
+        the focus set instead of one per constraint. Returns the screened
+        property nodes and the suspects' focus pattern (None: no suspect).
+        """
+        if self.focus_graphs is not None or getattr(fp, "small", False) or not shape.properties:
+            return set(), None
+        nodes, subs = [], []
+        for pnode in shape.properties:
+            parts = self._screen_parts(self.sg.shape(pnode), stack)
+            if parts:
+                nodes.append(pnode)
+                subs += parts
+        if not nodes:
+            return set(), None
+        opt = " ".join(f"OPTIONAL {{ {q} }}" for q, _ in subs)
+        cond = " || ".join(f"({c})" for _, c in subs)
+        rows = self.q(f"SELECT DISTINCT ?this WHERE {{ {fp('?this')} {opt} FILTER({cond}) }}")
+        suspects = [r["this"] for r in rows]
+        if not suspects:
+            return set(nodes), None
+        if len(suspects) > SCREEN_MAX or not all(isinstance(n, ox.NamedNode) for n in suspects):
+            return set(), None      # evaluate on the whole focus pattern
+        vals = " ".join(sorted(str(n) for n in suspects))
+
+        def sfp(v: str) -> str:
+            return f"{{ SELECT DISTINCT {v} WHERE {{ VALUES {v} {{ {vals} }} }} }}"
+        sfp.small = True
+        return set(nodes), sfp
+
+    def _screen_parts(self, ps: Shape, stack) -> list[tuple[str, str]] | None:
+        """Aggregate subqueries (grouped by ``?this``) and the conditions on their
+        results that flag a possible violation of property shape ``ps``; None if
+        ``ps`` is not simple."""
+        if not ps.is_property or ps.deactivated or ps.unknown or ps.properties or ps.node in stack \
+                or not _plain_path(ps.path):
+            return None
+        v = self.fresh()
+        pat = self.path_pattern("?this", ps.path, v)
+        aggs, conds, flags, opts, parts = [], [], [], [], []
+        counted = False
+        for name, val in ps.params:
+            if name in ("minCount", "maxCount"):
+                n = int(val.toPython())
+                counted = True
+                if name == "minCount":
+                    if n > 0:
+                        conds.append(("n", f"< {n}"))
+                else:
+                    conds.append(("n", f"> {n}"))
+            elif name == "class":
+                # the instances, computed once (a lookup per value is slow for a node typed in many graphs)
+                ok = self.fresh()
+                opts.append(f"OPTIONAL {{ {self._instances(val, v)} BIND(true AS {ok}) }}")
+                flags.append(f"!BOUND({ok})")
+            elif name in VALUE_LEVEL:
+                flags.append(self._condition(ps, name, val).replace("{v}", v))
+                if name == "datatype":
+                    lex = _lexical_screen(val, v)
+                    if lex is False:
+                        return None
+                    if lex:
+                        flags.append(lex)
+            elif name == "hasValue":
+                h = self.fresh()
+                aggs.append(f"(SUM(IF(sameTerm({v}, {_const(val)}), 1, 0)) AS {h})")
+                conds.append((h, "= 0"))
+            elif name in ("lessThan", "lessThanOrEquals"):
+                op = "<" if name == "lessThan" else "<="
+                o, b = self.fresh(), self.fresh()
+                parts.append((f"SELECT ?this (MAX(IF(COALESCE({v} {op} {o}, false), 0, 1)) AS {b}) "
+                              f"WHERE {{ {pat} ?this {_iri(val)} {o} . }} GROUP BY ?this",
+                              f"COALESCE({b}, 0) = 1"))
+            elif name == "qualifiedValueShape":
+                part = self._screen_qualified(ps, val, stack)
+                if part is None:
+                    return None
+                if part:
+                    parts.append(part)
+            else:
+                return None
+        if counted or aggs or flags:
+            n = self.fresh()
+            sel = [f"(COUNT(DISTINCT {v}) AS {n})"] + aggs
+            if flags:
+                b = self.fresh()
+                any_ = " || ".join(f"COALESCE({f}, false)" for f in flags)
+                sel.append(f"(MAX(IF({any_}, 1, 0)) AS {b})")
+                conds.append((b, "= 1"))
+            cond = " || ".join(f"COALESCE({n if var == 'n' else var}, 0) {test}" for var, test in conds)
+            if cond:
+                parts.append((f"SELECT ?this {' '.join(sel)} WHERE {{ {pat} {' '.join(opts)} }} GROUP BY ?this",
+                              cond))
+        return parts
+
+    def _instances(self, cls, v: str) -> str:
+        """Subquery binding ``v`` to each instance of ``cls`` (subclasses included)."""
+        k = self.fresh()
+        return (f"{{ SELECT DISTINCT {v} WHERE {{ {v} {RDF_TYPE} {k} . "
+                f"FILTER({k} IN ({', '.join(self.subclasses(cls))})) }} }}")
+
+    def _screen_qualified(self, ps: Shape, q, stack):
+        """Subquery counting the value nodes conforming to a qualified value shape
+        made of value-level components only, and the condition on the count;
+        None when the shape is not that simple (or siblings must be disjoint)."""
+        g = self.sg.graph
+        qmin = g.value(ps.node, sh("qualifiedMinCount"))
+        qmax = g.value(ps.node, sh("qualifiedMaxCount"))
+        if qmin is None and qmax is None:
+            return ()
+        disjoint = g.value(ps.node, sh("qualifiedValueShapesDisjoint"))
+        if isinstance(disjoint, Literal) and disjoint.toPython() is True:
+            return None
+        qs = self.sg.shape(q)
+        if qs.is_property or qs.deactivated or qs.unknown or qs.properties or qs.node in stack:
+            return None
+        x = self.fresh()
+        pats = [self.path_pattern("?this", ps.path, x)]
+        for name, val in qs.params:
+            if name == "class":
+                pats.append(self._instances(val, x))
+            elif name in VALUE_LEVEL or name == "hasValue":
+                if name == "datatype" and _lexical_screen(val, x) is not None:
+                    return None     # ill-typed literals are found in Python: not exact here
+                pats.append(f"FILTER(!COALESCE({self._condition(qs, name, val).replace('{v}', x)}, false))")
+            else:
+                return None
+        n = self.fresh()
+        conds = []
+        if qmin is not None:
+            conds.append(f"COALESCE({n}, 0) < {int(qmin.toPython())}")
+        if qmax is not None:
+            conds.append(f"COALESCE({n}, 0) > {int(qmax.toPython())}")
+        return (f"SELECT ?this (COUNT(DISTINCT {x}) AS {n}) WHERE {{ {' '.join(pats)} }} GROUP BY ?this",
+                " || ".join(conds))
 
     # -- components --------------------------------------------------------------
     def _members(self, lst) -> list:
@@ -609,6 +774,30 @@ def _not_exists_as_minus(text: str) -> str:
             return m.group(0)
         return "MINUS {" + inner + "}"
     return _NOT_EXISTS.sub(rep, text)
+
+
+def _plain_path(p) -> bool:
+    """A path made of predicates, inverses, sequences and alternatives."""
+    if p is None:
+        return False
+    if p[0] == "pred":
+        return True
+    if p[0] == "inv":
+        return _plain_path(p[1])
+    if p[0] in ("seq", "alt"):
+        return all(_plain_path(x) for x in p[1])
+    return False
+
+
+def _lexical_screen(dt, v: str):
+    """SPARQL expression true for the literals of datatype ``dt`` that may be ill-typed
+    (None: rdflib checks no lexical form for ``dt``; False: no such expression)."""
+    if not (isinstance(dt, URIRef) and str(dt).startswith(XSD)) or str(dt) in _NO_LEXICAL_CHECK:
+        return None
+    pat = _WELL_FORMED.get(str(dt))
+    if pat is None:
+        return False
+    return f"(isLiteral({v}) && datatype({v}) = <{dt}> && !REGEX(STR({v}), {_str(pat)}))"
 
 
 def _is_true(val) -> bool:
