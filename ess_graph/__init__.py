@@ -12,6 +12,6 @@ The stages follow the data's path, one module each::
     ess_graph.serve       HTTP SPARQL endpoint, saved-query API, resource pages
     ess_graph.export      dumps, DCAT, VoID, CSV, GeoJSON, GEXF; push to a remote store
 
-``ess_graph.api`` gathers the calls a notebook needs.
+``ess_graph.api`` gathers the calls a notebook needs (each CLI command wraps one).
 """
 __version__ = "0.1.0"
