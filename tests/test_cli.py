@@ -174,3 +174,34 @@ def test_locked_store_is_reported_and_reads_still_work(cli_store, tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_validate_conforms_on_the_loaded_sample(cli_store):
+    store, _ = cli_store
+    p = run("validate", store=store)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "conforms" in p.stdout
+    js = json.loads(run("validate", "--format", "json", "--changed", store=store).stdout)
+    assert js == {"conforms": True, "results": []}
+
+
+def test_validate_reports_a_broken_graph_precisely(cli_store, tmp_path):
+    store, _ = cli_store
+    dump = run("query", "-e", "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH <https://w3id.org/essgraph/id/clipping/"
+               "002_0c37a30f400a6855/1> { ?s ?p ?o } }", "--format", "ntriples", store=store).stdout
+    broken = dump.replace('<http://rdf.insee.fr/def/geo#codeINSEE> "05065"',
+                          '<http://rdf.insee.fr/def/geo#codeINSEE> "5065"')
+    assert broken != dump
+    f = tmp_path / "broken.nt"
+    f.write_text(broken, encoding="utf-8")
+    p = run("validate", f, "--format", "json")
+    assert p.returncode == 1, p.stderr
+    results = json.loads(p.stdout)["results"]
+    assert [(r["focusNode"], r["resultPath"], r["sourceConstraintComponent"]) for r in results] == [
+        ("https://w3id.org/essgraph/id/territory/commune/05065", "http://rdf.insee.fr/def/geo#codeINSEE",
+         "http://www.w3.org/ns/shacl#PatternConstraintComponent")]
+    text = run("validate", f).stdout
+    assert "05065" in text and "codeINSEE" in text
+    ttl = run("validate", f, "--format", "turtle").stdout
+    assert "sh:ValidationReport" in ttl or "ValidationReport" in ttl
+    assert_one_line_error(run("validate", tmp_path / "missing.ttl"), "missing.ttl")
