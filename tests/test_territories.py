@@ -349,3 +349,79 @@ def test_wikidata_queries_are_valid(name, prop):
     store = GraphStore.in_memory()
     # parse and run the local part (the SERVICE clause is replaced: no network in tests)
     assert list(store.query(text.replace("SERVICE <https://query.wikidata.org/sparql>", "OPTIONAL"))) == []
+
+
+# ---------------------------------------------------------------- false matches in proper names
+def _found(linker, text):
+    return [(m.text, m.type, m.insee) for m in linker.find(text)]
+
+
+def test_generic_one_word_epci_name_needs_a_cue(linker):
+    # "Sud" is the short name of the CA du Sud (La Réunion) and of the CC du Sud (Mayotte)
+    for text in ("Le Sud est en crise.", "Dans le Sud, la CRESS agit.", "Il vit en Afrique du Sud.",
+                 "le pôle territorial Sud Toulousain", "Le Sud investit.\n\nRien ne change à La Réunion."):
+        assert all(m.type != "Intercommunality" for m in linker.find(text)), text
+    # with an EPCI cue, a département code or the EPCI's département/région named nearby
+    assert _found(linker, "la communauté d'agglomération du Sud (La Réunion)") == [
+        ("communauté d'agglomération du Sud", "Intercommunality", "249740085"), ("La Réunion", "Department", "974")]
+    for text, cue in (("La CA du Sud a voté.", "ca du"), ("L'agglomération du Sud recrute.", "agglomération du"),
+                      ("Le Sud (974) recrute.", "(974)"), ("Le Sud, à La Réunion, investit.", "La Réunion")):
+        m = linker.find(text)[0]
+        assert (m.text, m.type, m.insee, m.cue) == ("Sud", "Intercommunality", "249740085", cue), text
+    m = linker.find("À Mayotte, le Sud investit.")[1]
+    assert (m.text, m.insee, m.cue) == ("Sud", "200060473", "Mayotte")
+    # a generic word that is not a cardinal point, from the same list
+    assert _found(linker, "Le Perche attire.") == []
+    assert _found(linker, "la CC du Perche") == [("Perche", "Intercommunality", "200006971")]
+    # a one-word EPCI short name that is not a common word needs no cue
+    assert _found(linker, "Le Briançonnais attire.") == [("Briançonnais", "Intercommunality", "240500439")]
+
+
+def test_no_match_inside_a_hyphenated_name(linker):
+    for text in ("le syndicat mixte du Sud-Finistère", "en Nord-Isère", "à Lyon-Villeurbanne",
+                 "Aix-Marseille Université", "à Saint-Martin-de-Machin"):
+        assert linker.find(text) == [], text
+    # the whole compound is an entry
+    assert _found(linker, "les Pays-de-la-Loire et le Grand-Est") == [
+        ("Pays-de-la-Loire", "Region", "52"), ("Grand-Est", "Region", "44")]
+    assert _found(linker, "le Nord-Pas-de-Calais, Provence-Alpes-Côte-d'Azur") == [
+        ("Nord-Pas-de-Calais", "Region", "31"), ("Provence-Alpes-Côte-d'Azur", "Region", "93")]
+    # a rejected compound prefix no longer hides the name that follows ("Le Pas" is a commune of Mayenne)
+    assert _found(linker, "Le Pas-de-Calais et la Mutualité") == [("Pas-de-Calais", "Department", "62")]
+    # a lower-case prefix is allowed
+    assert _found(linker, "l'ex-Aquitaine") == [("Aquitaine", "Region", "72")]
+    # positive cases: the same names outside a compound
+    assert _found(linker, "le département du Finistère, au sud du Finistère, le nord de l'Isère") == [
+        ("Finistère", "Department", "29"), ("Finistère", "Department", "29"), ("Isère", "Department", "38")]
+
+
+def test_no_territory_inside_an_organisation_name(linker):
+    for text in ("organisé avec la coopérative agricole Limousin Bio.", "Limousin Bio organise",
+                 "Alsace Active, Bretagne Active, France Active, Île-de-France Active",
+                 "financé par Paris Initiative Entreprise et Paris Habitat", "avec Alsace Nature"):
+        assert linker.find(text) == [], text
+    # a capitalised one-word commune inside a multi-word proper name
+    for text in ("Il travaille chez Emmaüs Lyon.", "Il étudie à Sciences Po Paris.", "Il rejoint Maison Bio."):
+        assert linker.find(text) == [], text
+    # positive cases: a cue, a trigger, a territory-introducing word, or a région that wins anyway
+    assert _found(linker, "la commune de Bio (Lot)") == [("Bio", "Commune", "46030"), ("Lot", "Department", "46")]
+    assert _found(linker, "en Bretagne, Bretagne Active finance") == [("Bretagne", "Region", "53")]
+    assert _found(linker, "Il vit à Lyon, la Ville Lyon, le Grand Lyon") == [
+        ("Lyon", "Commune", "69123"), ("Lyon", "Commune", "69123"), ("Grand Lyon", "Intercommunality", "200046977")]
+    assert _found(linker, "la CRESS Bretagne et la CRESS Occitanie") == [
+        ("Bretagne", "Region", "53"), ("Occitanie", "Region", "76")]
+    assert _found(linker, "Il a vu la Maison Bio (46).") == [("Bio", "Commune", "46030")]
+    assert _found(linker, "en Limousin, dans la région Limousin") == [
+        ("Limousin", "Region", "74"), ("Limousin", "Region", "74")]
+
+
+def test_word_lists_are_shipped_and_optional(tmp_path):
+    data = default_data()
+    assert {"sud", "nord", "est", "ouest", "centre", "pays", "vallée", "plaine"} <= data.epci_generic_words
+    assert {"Active", "Bio", "Initiative", "Solidaire", "Nature"} <= data.org_name_heads
+    src = data_dir() / "territories"
+    for p in src.iterdir():
+        if p.name not in ("epci_generic_words.txt", "org_name_heads.txt"):
+            (tmp_path / p.name).write_bytes(p.read_bytes())
+    bare = TerritoryLinker(load_data(tmp_path))  # without the lists the words are not special
+    assert [m.text for m in bare.find("Limousin Bio organise. Le Sud attire.")] == ["Limousin", "Bio", "Sud"]

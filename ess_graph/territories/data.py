@@ -4,7 +4,8 @@ Generated tables (``python -m ess_graph.territories.build``): communes.csv.xz,
 epci.csv.xz, departements.csv, regions.csv, firstnames.txt.xz,
 common_words.txt, meta.json. Curated, sourced tables: regions_pre2016.csv,
 region_former_names.csv, epci_aliases.csv, foreign_places.csv, countries.csv,
-common_words_extra.txt, firstnames_exclude.txt.
+common_words_extra.txt, firstnames_exclude.txt, epci_generic_words.txt,
+org_name_heads.txt.
 """
 from __future__ import annotations
 
@@ -104,6 +105,8 @@ class TerritoryData:
     firstnames: frozenset[str]
     common_words: frozenset[str]
     forced_common_words: frozenset[str]
+    epci_generic_words: frozenset[str] = frozenset()   # one-word EPCI short names that need a cue
+    org_name_heads: frozenset[str] = frozenset()       # "Active", "Bio"…: territory + word = organisation
 
     @property
     def vintage(self) -> str:
@@ -253,7 +256,8 @@ def load_data(directory: str | Path | None = None) -> TerritoryData:
     forced = frozenset(_words(d / "common_words_extra.txt"))
     common = frozenset(_words(d / "common_words.txt")) | forced
     return TerritoryData(d, meta, communes, epcis, deps, regions, old, aliases, foreign, countries,
-                         firstnames, common, forced)
+                         firstnames, common, forced, frozenset(_words(d / "epci_generic_words.txt")),
+                         frozenset(_words(d / "org_name_heads.txt")))
 
 
 @lru_cache(maxsize=4)

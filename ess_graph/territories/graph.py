@@ -52,7 +52,9 @@ def content_hash(data: TerritoryData | None = None) -> str:
     d = data or default_data()
     h = hashlib.sha256(GRAPH_FORMAT.encode())
     for p in sorted(d.directory.iterdir()):
-        if p.is_file():
+        # word lists (*.txt, *.txt.xz) only steer the linker: changing them must not
+        # force every store to reload the reference graph
+        if p.is_file() and not p.name.endswith((".txt", ".txt.xz")):
             h.update(p.name.encode() + b"\0" + p.read_bytes())
     return h.hexdigest()
 

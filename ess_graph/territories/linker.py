@@ -11,7 +11,12 @@ single-word name that is a French word needs a place trigger such as "à",
 "de", "en" and may not open a sentence, unless it is a large city);
 months ("mars 2011", "mois de Mars"); person context (after a given name or a
 civility, or a given name followed by a capitalised word); all-caps single
-words.
+words; hyphenated names (no match starts or ends inside "Sud-Finistère"
+unless the whole compound is an entry); organisation names ("Bretagne
+Active", "Limousin Bio": data/territories/org_name_heads.txt); a one-word
+commune inside a multi-word proper name ("Emmaüs Lyon"); one-word generic EPCI
+short names ("Sud": data/territories/epci_generic_words.txt) only with an EPCI
+cue, a département code or the EPCI's département/région named nearby.
 
 Resolution, in this order: an explicit cue ("commune de", "ville de", "maire
 de", "département", "en", "dans le", "région", "(05)"); a département, région
@@ -32,6 +37,15 @@ from .data import TerritoryData, default_data, label_with_article
 POP_RATIO = 3.0
 COMMON_WORD_POP_EXEMPT = 50_000
 CUE_WINDOW = 48
+CONTEXT_WINDOW = 200      # a generic one-word EPCI name needs its département/région named this close
+HYPHENS = ("-", "\u2010", "\u2011")
+# lower-case prefixes that may be hyphen-joined before a territory name ("l'ex-Aquitaine")
+HYPHEN_PREFIXES = {"ex", "neo", "post", "pre", "anti", "pro", "trans", "inter", "intra", "extra", "ultra", "pan"}
+# capitalised words that introduce a territory name written right after them ("Ville Lyon", "Grand Lyon")
+INTRO_WORDS = {"commune", "ville", "mairie", "village", "bourg", "municipalite", "departement", "region",
+               "metropole", "agglomeration", "agglo", "communaute", "canton", "prefecture", "arrondissement",
+               "territoire", "grand", "grande", "maire", "cite", "municipal", "communal", "intercommunal",
+               "departemental", "regional", "general"}
 
 TOKEN_RE = re.compile(r"[^\W_]+")
 GAP_RE = re.compile(r"[ \t\u00a0\u202f]*[-'’‘ʼ]?[ \t\u00a0\u202f]*")
@@ -52,7 +66,8 @@ CUE_PATTERNS = [
                               r"conseil départemental|conseil departemental|préfecture|prefecture)\s+" + _PREP + r"?$")),
     ("Region", re.compile(r"(?:région|region|conseil régional|conseil regional)\s+" + _PREP + r"?$")),
     ("Intercommunality", re.compile(r"(?:communauté de communes|communauté d'agglomération|communauté urbaine|"
-                                    r"agglomération|métropole|intercommunalité|epci)\s+" + _PREP + r"?$")),
+                                    r"communauté|agglomération|métropole|intercommunalité|epci|"
+                                    r"\b(?:ca|cc|cu|cda|cdc|agglo|interco))\s+" + _PREP + r"?$")),
     ("Department|Region|Country", re.compile(r"(?:^|[\s(])(?:en|dans l'|dans le|dans la|dans les|"
                                              r"dans l’)\s*$")),
 ]
@@ -114,6 +129,7 @@ class Entry:
     lead_article: int = 0          # number of leading article tokens in ``tokens``
     needs_prev: tuple[str, ...] = ()  # contracted form: previous token must be one of these
     lower_ok: int = 0              # leading generic tokens that may be written in lower case ("communauté de communes")
+    needs_cue: bool = False        # one-word generic EPCI short name ("Sud"): only with an EPCI cue or nearby context
 
     def candidate(self) -> dict:
         return {"insee": self.code if self.country == "FR" else None, "type": self.type, "name": self.name,
@@ -173,13 +189,14 @@ class TerritoryLinker:
     def default(cls) -> "TerritoryLinker":
         return _default_linker()
 
-    def _add(self, surface: str, entry: Entry, *, lead_article: int = 0, needs_prev=(), lower_ok: int = 0) -> None:
+    def _add(self, surface: str, entry: Entry, *, lead_article: int = 0, needs_prev=(), lower_ok: int = 0,
+             needs_cue: bool = False) -> None:
         toks = tuple(m.group(0) for m in TOKEN_RE.finditer(surface))
         if not toks:
             return
         key = tuple(norm_token(t) for t in toks)
         e = Entry(**{**entry.__dict__, "tokens": toks, "lead_article": lead_article, "needs_prev": tuple(needs_prev),
-                         "lower_ok": lower_ok})
+                         "lower_ok": lower_ok, "needs_cue": needs_cue})
         bucket = self.index.setdefault(key, [])
         if any(x.type == e.type and x.code == e.code and x.kind == e.kind and x.needs_prev == e.needs_prev
                and x.country == e.country for x in bucket):
@@ -189,6 +206,8 @@ class TerritoryLinker:
 
     def _build(self) -> None:
         d = self.data
+        self.org_heads = frozenset(norm_token(w) for w in d.org_name_heads)
+        generic = {norm_token(w) for w in d.epci_generic_words | d.common_words}
         for c in d.communes:
             par = d.commune(c.parent) if c.parent else None
             dep = c.dep or (par.dep if par else "")
@@ -228,7 +247,8 @@ class TerritoryLinker:
             if short and short != ep.name:
                 k = tuple(norm_token(t) for t in TOKEN_RE.findall(short))
                 if k not in commune_keys:
-                    self._add(short, e)
+                    # "Sud", "Estuaire", "Forêt": a cardinal point or a common noun needs a cue
+                    self._add(short, e, needs_cue=len(k) == 1 and k[0] in generic)
             for a in ep.former_names:
                 self._add(a["alias"], Entry("Intercommunality", ep.siren, ep.name, ep.population, ep.kind, dep, reg,
                                             ep.siren, former=True, valid_from=a["valid_from"],
@@ -297,13 +317,17 @@ class TerritoryLinker:
             cands, art = self._filter(ntext, toks, i, j, cands)
             if cands:
                 spans.append((i, j, cands, art))
+        staged = []
+        for (i, j, cands, art) in spans:
+            s = toks[i + art].start
+            cue, kept, epci_cue = self._apply_cues(ntext, s, toks[j - 1].end, cands)
+            kept = self._by_date(kept, date)
+            staged.append((i, j, cands, art, cue, kept, epci_cue))
+        staged = self._generic_epci_names(ntext, toks, staged)
         # context: unambiguous territories named in the text
         ctx_dep, ctx_reg, ctx_epci = set(), set(), set()
         prelim = []
-        for (i, j, cands, art) in spans:
-            s = toks[i + art].start
-            cue, kept = self._apply_cues(ntext, s, toks[j - 1].end, cands)
-            kept = self._by_date(kept, date)
+        for (i, j, cands, art, cue, kept) in staged:
             prelim.append((i, j, cands, art, cue, kept))
             fr = [c for c in kept if c.country == "FR"]
             if len(fr) == 1 or (fr and len({(c.type, c.code) for c in fr}) == 1):
@@ -325,6 +349,46 @@ class TerritoryLinker:
             out.append(self._resolve(text, s, e, kept, cue, ctx_dep, ctx_reg, ctx_epci))
         return out
 
+    def _generic_epci_names(self, text, toks, staged):
+        """A one-word generic EPCI short name ("Sud") stays an EPCI only with an EPCI cue ("CA du",
+        "agglomération du", "(974)") or with one of the EPCI's départements or régions named (as a
+        candidate of another span) within CONTEXT_WINDOW characters in the same paragraph; otherwise that
+        candidate is dropped (and the span with it when nothing else is left)."""
+        if not any(c.needs_cue for st in staged for c in st[5]):
+            return [st[:6] for st in staged]
+        near = []  # (start, end, type, code, surface) of départements / régions named in the text
+        for (i, j, _c, art, _cue, kept, _e) in staged:
+            # "La Réunion": département 974, région 04 (and a commune of Lot-et-Garonne)
+            fr = {(c.type, c.code) for c in kept if c.country == "FR" and c.type in ("Department", "Region")}
+            if fr:
+                s, e = toks[i + art].start, toks[j - 1].end
+                near.extend((s, e, t, code, text[s:e]) for t, code in sorted(fr))
+        out = []
+        for (i, j, cands, art, cue, kept, epci_cue) in staged:
+            if not epci_cue and any(c.needs_cue for c in kept):
+                s, e = toks[i + art].start, toks[j - 1].end
+                ok, found = [], None
+                for c in kept:
+                    if not c.needs_cue:
+                        ok.append(c)
+                        continue
+                    ep = self.data.epcis.get(c.code)
+                    deps, regs = (set(ep.deps), set(ep.regions)) if ep else (set(), set())
+                    for (ns, ne, t, code, surf) in near:
+                        gap = text[min(e, ne):max(s, ns)]
+                        if max(ns - e, s - ne) <= CONTEXT_WINDOW and "\n\n" not in gap and \
+                                ((t == "Department" and code in deps) or (t == "Region" and code in regs)):
+                            ok.append(c)
+                            found = found or surf
+                            break
+                if not ok:
+                    continue
+                if found and len({(c.type, c.code) for c in ok}) == 1 and cue is None:
+                    cue = found  # the département or région that decided
+                kept = ok
+            out.append((i, j, cands, art, cue, kept))
+        return out
+
     # ------------------------------------------------------------------ matching
     def _match_spans(self, text: str, toks: list[_Tok]):
         res = []
@@ -341,6 +405,9 @@ class TerritoryLinker:
                 if cands:
                     best = (j + 1, cands)
                 j += 1
+            if best and _in_compound(text, toks[i - 1] if i else None, toks[i], toks[best[0] - 1],
+                                     toks[best[0]] if best[0] < n else None):
+                best = None  # inside a hyphenated name: try the next token ("Le Pas-de-Calais" is not Le Pas)
             if best:
                 j, cands = best
                 res.append((i, j, cands))
@@ -353,6 +420,12 @@ class TerritoryLinker:
         """Apply the surface filters; return (kept entries, number of leading article tokens to drop)."""
         surf = toks[i:j]
         prev = toks[i - 1] if i > 0 else None
+        nxt = toks[j] if j < len(toks) else None
+        if _in_compound(text, prev, surf[0], surf[-1], nxt):
+            return [], 0  # part of a larger hyphenated name: "Sud-Finistère", "Nord-Isère"
+        if nxt is not None and text[surf[-1].end:nxt.start] in (" ", "\u00a0") and _is_cap(nxt.text) \
+                and nxt.key in self.org_heads:
+            return [], 0  # first word of an organisation name: "Bretagne Active", "Limousin Bio"
         kept = []
         for c in cands:
             if c.needs_prev and (prev is None or prev.key not in c.needs_prev):
@@ -404,7 +477,23 @@ class TerritoryLinker:
             if (_is_cap(prev_tok.text) and prev_tok.text in self.data.firstnames and _adjacent(text, prev_tok, first)) \
                     or (prev_tok.key in CIVILITIES and _is_cap(prev_tok.text)):
                 return [], 0  # "Pauline Véron", "M. Gaillard"
-        nxt = toks[j] if j < len(toks) else None
+        if single and prev_tok is not None and text[prev_tok.end:first.start] in (" ", "\u00a0") \
+                and _is_cap(prev_tok.text) and _is_cap(first.text) \
+                and not CODE_CUE.match(text[surf[-1].end:surf[-1].end + 12]):  # "Bio (46)" is a cue
+            if first.key in self.org_heads:
+                return [], 0  # second word of an organisation name: "Limousin Bio"
+            if prev_tok.key not in INTRO_WORDS and prev_tok.key not in TRIGGERS \
+                    and prev_tok.key not in FUNCTION_WORDS and not _sentence_initial(text, prev_tok):
+                # inside a multi-word proper name ("Emmaüs Lyon", "Université Grenoble"): not a commune;
+                # a homonymous département or région stays only if it would beat the commune anyway
+                # ("CRESS Bretagne" is the région; "Sciences Po Paris" is not the département)
+                top_com = max(((c.population or 0) for c in cands if c.type == "Commune"), default=None)
+                cands = [c for c in cands if c.type != "Commune"]
+                if top_com is not None:
+                    cands = [c for c in cands if c.type not in ("Department", "Region")
+                             or (c.population or 0) >= POP_RATIO * max(top_com, 1)]
+                if not cands:
+                    return [], 0
         if (j - i - lead) == 1 and surf[lead].text in self.data.firstnames and nxt is not None \
                 and _adjacent(text, surf[lead], nxt) and _is_cap(nxt.text):
             return [], 0  # "Nancy Neamtan"
@@ -418,17 +507,19 @@ class TerritoryLinker:
         m = CODE_CUE.match(after)
         if m:
             code = m.group(1)
-            sel = [c for c in entries if (c.type == "Commune" and c.dep == code) or (c.type == "Department" and c.code == code)]
+            sel = [c for c in entries if (c.type == "Commune" and c.dep == code) or (c.type == "Department" and c.code == code)
+                   or (c.type == "Intercommunality" and c.code in self.data.epcis
+                       and code in self.data.epcis[c.code].deps)]
             if sel:
-                return f"({code})", sel
+                return f"({code})", sel, any(c.type == "Intercommunality" for c in sel)
         for types, rx in CUE_PATTERNS:
             mm = rx.search(before)
             if mm:
                 allowed = set(types.split("|"))
                 sel = [c for c in entries if c.type in allowed]
                 if sel:
-                    return mm.group(0).strip().lstrip("(").strip(), sel
-        return None, entries
+                    return mm.group(0).strip().lstrip("(").strip(), sel, "Intercommunality" in allowed
+        return None, entries, False
 
     @staticmethod
     def _by_date(entries, date):
@@ -506,6 +597,19 @@ def _adjacent(text: str, a: _Tok, b: _Tok) -> bool:
 def _joinable_soft(text: str, a: _Tok, b: _Tok) -> bool:
     gap = text[a.end:b.start]
     return len(gap) <= 3 and "\n" not in gap and re.fullmatch(r"[\s'’]*", gap) is not None
+
+
+def _in_compound(text: str, prev: _Tok | None, first: _Tok, last: _Tok, nxt: _Tok | None) -> bool:
+    """True when the span [first, last] is hyphen-joined to a word before or after it, i.e. it starts or
+    ends inside a larger hyphenated name (a lower-case prefix such as "ex-" is allowed before it)."""
+    if prev is not None and text[prev.end:first.start] in HYPHENS and prev.text[:1].isalpha() \
+            and not (prev.text.islower() and prev.key in HYPHEN_PREFIXES):
+        return True
+    return nxt is not None and text[last.end:nxt.start] in HYPHENS and nxt.text[:1].isalpha()
+
+
+def _sentence_initial(text: str, tok: _Tok) -> bool:
+    return SENTENCE_START.search(text[max(0, tok.start - 8):tok.start]) is not None
 
 
 def _line_start(text: str, pos: int) -> int:
