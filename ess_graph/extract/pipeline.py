@@ -326,20 +326,9 @@ class Extractor:
         if linker is None:
             return []
         out = []
-        try:
-            matches = linker.find(clipping.text, date=clipping.date)
-        except TypeError:
-            matches = linker.find(clipping.text)
-        for m in matches:
-            # guards against two linker behaviours: a match inside a hyphenated compound
-            # ("Sud-Finistère" is not the Finistère) and an EPCI found by a one-word short
-            # alias without any cue ("Sud" -> Communauté d'agglomération du Sud)
-            if (m.start > 0 and norm[m.start - 1] == "-") or (m.end < len(norm) and norm[m.end:m.end + 1] == "-"
-                                                              and norm[m.end + 1:m.end + 2].isalpha()):
-                continue
-            if m.type == "Intercommunality" and " " not in m.text and len(m.text) <= 5 \
-                    and not getattr(m, "cue", None):
-                continue
+        # the linker itself refuses matches inside hyphenated or organisation names and
+        # generic one-word EPCI names without a cue (docs/territories.md)
+        for m in linker.find(clipping.text, date=clipping.date):
             attrs = {"insee": getattr(m, "insee", None), "country": getattr(m, "country", None),
                      "candidates": list(getattr(m, "candidates", None) or []),
                      "resolved": getattr(m, "resolved", True), "cue": getattr(m, "cue", None),
