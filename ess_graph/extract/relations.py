@@ -21,6 +21,8 @@ from bisect import bisect_left
 from dataclasses import dataclass
 
 from ..model import Relation, ORG_TYPES, TERRITORY_TYPES, ACTION_TYPES
+from . import coref as C
+from . import text as T
 from .lexicon import Lexicon
 from .mentions import strip_accents
 
@@ -38,8 +40,15 @@ _COMPLEMENT_BEFORE = re.compile(
 _FRONTED = re.compile(r"\s*(?:[A-ZÀ-Þ][a-zà-ÿ]*(?:é|ée|és|ées|i|ie|is|ies|u|ue|us|ues|ite|ites|te|tes)\s+"
                       r"(?:par|avec|grâce|en|à|au|dans)\b)")
 _CLASSIFIER_BEFORE = re.compile(
-    r"(?<![\w'])(?:SCIC|Scic|SCOP|Scop|CAE|CUMA|coopérative(?: citoyenne)?|association|mutuelle|fédération|réseau|"
-    r"collectif|entreprise|société|fondation|structure)\s+$")
+    r"(?<!\w)(?:SCIC|Scic|SCOP|Scop|CAE|CUMA|coopérative(?: citoyenne)?|association|mutuelle|fédération|réseau|"
+    r"collectif|entreprise(?: d'insertion| adaptée)?|chantier d'insertion|régie de quartier|société|fondation|"
+    r"structure|PTCE|pôle)\s+$")
+_POSSESSIVE_BEFORE = re.compile(r"(?<![\w'])(?:[Ss]on|[Ss]a|[Ll]eur)\s+$")
+_SENT_OPENING = re.compile(r"[\s«\"(]*")
+# a fronted adverbial or participial clause without any mention: "Cette année, …", "Réuni lundi en …, …"
+_FRONT_CLAUSE = re.compile(r"[A-ZÀ-Þ][^,\ue000\ue001«»]{0,60},\s*")
+_FRONT_PLACE = re.compile(r"(?:[A-ZÀ-Þ][a-zà-ÿ]{2,20}\s+(?:à|au|en)\s+\ue000\d+:\w+\ue001[^,\ue000\ue001]{0,40},\s*)")
+_SUBJECT_START = re.compile(r"(?:(?:le|la|les|l'|un|une)\s*)?\ue000(\d+):(\w+)\ue001", re.I)
 NUMBERS = {"deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8, "neuf": 9, "dix": 10}
 
 
@@ -52,6 +61,18 @@ def E(name: str, types: tuple[str, ...] | str = ANY) -> str:
 ART = r"(?:(?:le|la|les|l'|un|une|du|des|de la|de l')\s*)?"
 DE = r"(?:de la|de l'|des|du|de|d')\s*"
 GAP = r"(?:[^\ue000\ue001.;:!?]{0,60}?)"   # a short stretch without any other mention
+
+
+@dataclass
+class _Span:
+    start: int
+    end: int
+
+
+@dataclass
+class _RefEntity:
+    id: str
+    type: str
 
 
 @dataclass
@@ -124,16 +145,17 @@ class RelationRules:
             flags)
         self.r_supply = re.compile(
             rf"(?:fournit|fournissent|approvisionne|approvisionnent|alimente|alimentent|livre|livrent|vend|vendent)"
-            rf"\s+(?:[\w'-]+\s+){{0,6}}?(?:à |au |aux |à la |à l')?\s*{E('o', ORG + LOCAL)}", flags)
+            rf"\s+(?:[\w'-]+\s+){{0,6}}?(?:à |au |aux |à la |à l')?\s*{ART}{E('o', ORG + LOCAL)}", flags)
         # funds
         self.r_funded_by = re.compile(
             rf"(?:financée?s?|subventionnée?s?|cofinancée?s?|co-financée?s?|soutenue?s? financièrement)\s+"
-            rf"(?:[\w'-]+\s+){{0,3}}?par\s+{ART}{E('s', ACTOR)}", flags)
+            rf"(?:[\w'-]+\s+){{0,3}}?par\s+{ART}{E('s', ACTOR)}"
+            rf"(?:\s*(?:,|et)\s*(?:par\s+)?{ART}{E('s2', ACTOR)})?", flags)
         self.r_funds = re.compile(
             rf"(?:finance|financent|a financé|ont financé|subventionne|subventionnent|a subventionné|ont subventionné|"
             rf"cofinance|cofinancent|soutient financièrement|soutiennent financièrement|verse|versent|a versé|ont versé|"
             rf"accorde|accordent|a accordé|ont accordé|alloue|a alloué|attribue|a attribué)"
-            rf"\s+(?:[\w'%€-]+\s+){{0,8}}?(?:à |au |aux |à la |à l')?\s*{E('o', ORG + ACTION_TYPES + ('Person',))}",
+            rf"\s+(?:[\w'%€-]+\s+){{0,8}}?(?:à |au |aux |à la |à l')?\s*{ART}{E('o', ORG + ACTION_TYPES + ('Person',))}",
             flags)
         self.r_grant = re.compile(
             rf"(?:vote|votent|a voté|ont voté|accorde|accordent|a accordé|ont accordé|attribue|attribuent|a attribué|"
@@ -152,7 +174,8 @@ class RelationRules:
         self.r_in_dept = re.compile(rf"\s*,?\s*(?:dans|en)\s+(?:le |la |les |l')?{E('d', ('Department', 'Region'))}", flags)
         self.r_paren_dept = re.compile(rf"\s*\(\s*{E('d', ('Department', 'Region'))}\s*\)", flags)
         self.r_at = re.compile(
-            rf"\s*,?\s*(?:qui se (?:tien\w*|déroule\w*)\s+|se (?:tien\w*|déroule\w*)\s+|(?:basée?s?|installée?s?|implantée?s?|"
+            rf"\s*,?\s*(?:qui se (?:tien\w*|déroule\w*)\s+|se (?:tien\w*|déroule\w*)\s+|"
+            rf"(?:qui\s+)?(?:est\s+|sont\s+|s'est\s+|se sont\s+)?(?:basée?s?|installée?s?|implantée?s?|"
             rf"située?s?|organisée?s?|fondée?s?|créée?s?|née?s?)\s+)?(?:à|au)\s+{E('t', ('Commune', 'Country', 'Region'))}",
             flags)
         self.r_takes_place = re.compile(
@@ -173,11 +196,11 @@ class RelationRules:
             rf"met en place|mettent en place|a mis en place|ont mis en place|adopte|adoptent|a adopté|ont adopté|"
             rf"lance|lancent|a lancé|ont lancé|vote|votent|a voté|ont voté|pilote|pilotent|déploie|déploient|a déployé|"
             rf"applique|appliquent|a signé|signe|signent|ont signé|porte|portent|a élaboré|élabore)"
-            rf"\s+(?:[\w'-]+\s+){{0,3}}?{E('o', 'Policy')}", flags)
+            rf"\s+(?:[\w'-]+\s+){{0,3}}?{ART}{E('o', 'Policy')}", flags)
         self.r_policy_of = re.compile(rf"\s+{DE}{E('s', ORG + LOCAL)}", flags)
         self.r_adopted_by = re.compile(
             rf"(?:adoptée?s?|votée?s?|portée?s?|pilotée?s?|lancée?s?|mise?s? en (?:œuvre|oeuvre|place)|"
-            rf"élaborée?s?)\s+par\s+{ART}{E('s', ORG + LOCAL)}", flags)
+            rf"élaborée?s?)\s+(?:[\w'-]+\s+){{0,3}}?par\s+{ART}{E('s', ORG + LOCAL)}", flags)
         # organizes
         self.r_organized_by = re.compile(
             rf"(?:organisée?s?|co-?organisée?s?|coorganisée?s?|coordonnée?s?|proposée?s? par)\s+(?:par\s+)?{ART}{E('s', ACTOR)}"
@@ -187,7 +210,7 @@ class RelationRules:
             rf"lance|lancent|lancera|a lancé|ont lancé|"
             rf"accueille|accueillent|a accueilli|propose|proposent|anime|animent)"
             rf"\s+(?:(?:à|au|en)\s+{E('at', ('Commune', 'Department', 'Region', 'Country'))}\s+)?"
-            rf"(?:[\w'-]+\s+){{0,3}}?{E('o', ('Event', 'Initiative'))}", flags)
+            rf"(?:[\w'-]+\s+){{0,3}}?{ART}{E('o', ('Event', 'Initiative'))}", flags)
         self.r_initiative_of = re.compile(
             rf"(?:à l'initiative|sous l'égide|à l'invitation)\s+{DE}{E('s', ACTOR)}", flags)
         # createdBy
@@ -196,14 +219,14 @@ class RelationRules:
             flags)
         self.r_creates = re.compile(
             rf"(?:a créé|ont créé|crée|créent|a fondé|ont fondé|fonde|fondent|a cofondé|cofonde)"
-            rf"\s+(?:[\w'-]+\s+){{0,3}}?{E('o', ORG_TYPES + ('Initiative',))}", flags)
+            rf"\s+(?:[\w'-]+\s+){{0,3}}?{ART}{E('o', ORG_TYPES + ('Initiative',))}", flags)
         # participatesIn
         self.r_particip = re.compile(
             rf"(?:participe|participent|a participé|ont participé|prend part|prennent part|a pris part|ont pris part|"
             rf"est intervenue?|sont intervenue?s|intervient|interviendra|interviennent|était présente?)"
             rf"\s+(?:[\w'-]+\s+){{0,3}}?(?:à |au |aux |lors de |lors du |lors des |dans le cadre de |dans le cadre du )"
             rf"\s*(?:la |l'|le |les )?{E('o', ACTION_TYPES)}", flags)
-        self.r_laureate = re.compile(rf"(?:lauréate?s?|finalistes?|primée?s?)\s+(?:du|de la|de l'|des|au)\s*{E('o', ACTION_TYPES)}",
+        self.r_laureate = re.compile(rf"(?:lauréate?s?|finalistes?|primée?s?)\s+(?:en \d{{4}}\s+)?(?:du|de la|de l'|des|au)\s*{E('o', ACTION_TYPES)}",
                                      flags)
         # partnerOf
         self.r_between = re.compile(
@@ -218,6 +241,33 @@ class RelationRules:
             rf"a signé un partenariat|signe un partenariat|travaille avec|travaillent avec|coopère avec|coopèrent avec)"
             rf"\s+(?:[\w'-]+\s+){{0,3}}?(?:avec |à |au |aux )?{ART}{E('b', ACTOR)}", flags)
         self.r_marker = re.compile(r"\ue000(\d+):(\w+)\ue001")
+        # ---- rules whose phrases are data (rules.yaml: relation_verbs) and coreference
+        self.coref = C.Coreference(lex)
+        verbs = C.rule_data(lex)["relation_verbs"]
+        public = TERRITORY_TYPES + ("PublicBody",)
+        if verbs.get("supported_by_public"):
+            self.r_supported_public = re.compile(
+                rf"(?<![\w'])(?:{C.phrase_alt(verbs['supported_by_public'], participle=True)})\s+"
+                rf"(?:[\w'-]+\s+){{0,3}}?par\s+{ART}{E('s', public)}"
+                rf"(?:\s*(?:,|et)\s*(?:par\s+)?{ART}{E('s2', public)})?", flags)
+        else:
+            self.r_supported_public = None
+        self.r_carried_by = re.compile(
+            rf"(?<![\w'])(?:{C.phrase_alt(verbs.get('carried_by') or ['porté'], participle=True)})\s+"
+            rf"(?:[\w'-]+\s+){{0,3}}?par\s+{ART}{E('s', ACTOR)}", flags)
+        self.r_carries = re.compile(
+            rf"(?<![\w'])(?:{C.phrase_alt(verbs.get('carries') or ['porte'])})\s+(?:[\w'-]+\s+){{0,3}}?"
+            rf"{ART}{E('o', ('Initiative', 'Event'))}", flags)
+        self.r_created_initiative = re.compile(
+            rf"(?<![\w'])(?:{C.phrase_alt(verbs.get('created_on_initiative') or ['créé'], participle=True)})\s+"
+            rf"(?:en \d{{4}}\s+)?(?:à l'initiative|sur l'initiative|sous l'impulsion)\s+{DE}{E('s', ACTOR)}", flags)
+        self.r_alongside = re.compile(
+            rf"(?<![\w'])(?:{C.phrase_alt(verbs.get('alongside') or ['aux côtés de'])})\s*{ART}"
+            rf"{E('b', ORG + LOCAL + ('Country',))}", flags)
+        more = verbs.get("organizes_more") or []
+        self.r_organizes_more = re.compile(
+            rf"(?<![\w'])(?:{C.phrase_alt(more)})\s+(?:(?:à|au|en)\s+{E('at', ('Commune', 'Department', 'Region', 'Country'))}\s+)?"
+            rf"(?:[\w'-]+\s+){{0,3}}?{ART}{E('o', ('Event', 'Initiative'))}", flags) if more else None
         self.r_plural = re.compile(
             r"(?<![\w'])(?:les|ces|nos)\s+(?P<n>deux|trois|quatre|cinq|six|sept|huit|neuf|dix|\d+)\s+"
             r"(?:communes|villes|villages|municipalités)\b", re.I)
@@ -238,6 +288,19 @@ class RelationRules:
         self.starts = [m.start for m in doc.mentions]
         self.out: list[Relation] = []
         self.seen: dict[tuple, int] = {}
+        # definite descriptions resolved to their antecedent become markers with virtual indexes
+        refs = self.coref.find(doc)
+        base = len(doc.mentions)
+        self.virtual = {base + k: r for k, r in enumerate(refs)}
+        self.ref_starts = [r.start for r in refs]
+        self.refs = refs
+        blocks = T.blocks(doc.text)
+        self.block_of: list[int] = []
+        bi = 0
+        for sp in doc.sentences:
+            while bi + 1 < len(blocks) and blocks[bi].end <= sp.start:
+                bi += 1
+            self.block_of.append(bi)
         sents = [self._template(s) for s in doc.sentences]
         self.sents = sents
         for si, s in enumerate(sents):
@@ -246,6 +309,7 @@ class RelationRules:
             self.si = si
             self.cur = s
             self._roles(s)
+            self._more(s)
             self._presides(s)
             self._member(s, si)
             self._supplies(s)
@@ -268,14 +332,27 @@ class RelationRules:
         anchors: list[tuple[int, int, int, int]] = []   # (tmpl_start, tmpl_end, abs_start, abs_end)
         tlen = 0
         outer_end = -1
+        items = []
         first = bisect_left(self.starts, span.start)
         for mi in range(first, len(doc.mentions)):
             m = doc.mentions[mi]
             if m.start >= span.end:
                 break
+            items.append((m.start, 0, len(items), m.end, mi))
+        base = len(doc.mentions)
+        for k in range(bisect_left(self.ref_starts, span.start), len(self.refs)):
+            r = self.refs[k]
+            if r.start >= span.end:
+                break
+            items.append((r.start, 1, len(items), r.end, base + k))
+        # references never overlap a mention; mentions keep their order (the outer one first)
+        items.sort()
+        items = [(a, b, mi) for a, _, _, b, mi in items]
+        for m_start, m_end, mi in items:
+            m = _Span(m_start, m_end)
             if m.end > span.end or m.start < outer_end:
                 continue   # crosses the sentence end, or nested in the previous mention
-            ent = doc.entities[doc.ent_of[mi]]
+            ent = self._entity(mi)
             before = doc.text[pos:m.start]
             if ent.type in ("Commune", "Department", "Region", "Intercommunality"):
                 # "la Région Occitanie", "le Département de l'Isère", "la commune de Libourne": the cue
@@ -300,16 +377,34 @@ class RelationRules:
         sent.anchors = anchors
         return sent
 
+    def _entity(self, mention_index: int):
+        ref = self.virtual.get(mention_index)
+        if ref is not None:
+            return _RefEntity(ref.entity, ref.type)
+        return self.doc.entities[self.doc.ent_of[mention_index]]
+
     def _eid(self, mention_index: str | int) -> str:
-        return self.doc.entities[self.doc.ent_of[int(mention_index)]].id
+        """Entity id of a marker; a reference's id carries whether it is sure (see ``coref.tag``)."""
+        mi = int(mention_index)
+        ref = self.virtual.get(mi)
+        if ref is not None:
+            return C.tag(ref.entity, ref.sure)
+        return self.doc.entities[self.doc.ent_of[mi]].id
 
     def _etype(self, mention_index: str | int) -> str:
-        return self.doc.entities[self.doc.ent_of[int(mention_index)]].type
+        return self._entity(int(mention_index)).type
 
     def _add(self, s: str, p: str, o: str, rule: str, *, candidate: bool = False, role: str | None = None,
              portfolio: str | None = None) -> None:
+        s, s_tag = C.untag(s)
+        o, o_tag = C.untag(o)
         if s == o:
             return
+        if s_tag or o_tag:
+            if not rule.startswith("coref-"):
+                rule = "coref-" + rule
+            if "unsure" in (s_tag, o_tag):
+                candidate = True
         key = (s, p, o, role if p == "hasRole" else None)
         text = self.doc.clipping.text
         if key in self.seen:
@@ -412,6 +507,98 @@ class RelationRules:
         return None, False
 
     # ------------------------------------------------------------------
+    def _sent_subject(self, s: _Sent) -> tuple[int | None, int]:
+        """Marker that opens the sentence as its subject (after quotes and a fronted clause)."""
+        t = s.tmpl
+        pos = _SENT_OPENING.match(t).end()
+        if "«" in t[:pos]:
+            return None, pos        # opens with a quotation: the subject, if any, is inverted after it
+        m = _FRONT_PLACE.match(t, pos) or _FRONT_CLAUSE.match(t, pos)
+        if m is not None and not _SUBJECT_START.match(t, pos):
+            pos = m.end()
+        m = _SUBJECT_START.match(t, pos)
+        if m is None:
+            return None, pos
+        return int(m.group(1)), m.end()
+
+    def _possessor(self, s: _Sent, pos: int) -> str | None:
+        """Owner of a possessive determiner at template position ``pos`` (tagged id, see coref)."""
+        subj, subj_end = self._sent_subject(s)
+        if subj is not None and subj_end > pos:
+            subj = None             # "Son président, X, …": the possessive opens the sentence
+        if subj is not None and self._etype(subj) in C.ORG_OR_LOCAL:
+            return self._sure(subj)
+        opening = _SENT_OPENING.match(s.tmpl).end()
+        quoted = "«" in s.tmpl[:opening]
+        if subj is None and (quoted or pos <= opening):
+            si = self.si
+            if si > 0 and self.block_of[si - 1] == self.block_of[si]:
+                prev = self.sents[si - 1]
+                psubj, _ = self._sent_subject(prev)
+                if psubj is not None and self._etype(psubj) in C.ORG_OR_LOCAL:
+                    return self._sure(psubj)
+        ante = self._antecedent(C.ORG_OR_LOCAL, self._abs(s, pos), max_sents=2)
+        return C.tag(ante, False) if ante is not None else None
+
+    def _possessive_opening(self, s: _Sent) -> str | None:
+        """Possessor when the sentence opens with "Son/Sa/Ses/Leur(s) …"."""
+        m = re.match(r"[\s«\"(]*(?:Son|Sa|Ses|Leur|Leurs)\s", s.tmpl)
+        if m is None:
+            return None
+        return self._possessor(s, 0)
+
+    def _sure(self, mention_index: int) -> str:
+        """Tagged id of a marker reached through a possessive: sure unless the marker is an unsure reference."""
+        eid = self._eid(mention_index)
+        base, tag_ = C.untag(eid)
+        return C.tag(base, tag_ != "unsure")
+
+    def _more(self, s: _Sent) -> None:
+        """Rules whose phrases are data (rules.yaml: relation_verbs)."""
+        t = s.tmpl
+        if self.r_supported_public is not None:
+            for m in self.r_supported_public.finditer(t):
+                obj = self._passive_object(s, m, ORG_TYPES + ACTION_TYPES)
+                if obj is not None:
+                    for g in ("s", "s2"):
+                        if m.group(g):
+                            self._add(self._eid(m.group(g)), "funds", obj, "supported-by-public")
+        for m in self.r_carried_by.finditer(t):
+            obj = self._passive_object(s, m, ("Initiative", "Event"), possessive=False)
+            if obj is not None:
+                self._add(self._eid(m.group("s")), "organizes", obj, "carried-by")
+        for m in self.r_carries.finditer(t):
+            sub, cand = self._subject_before(s, m.start(), ACTOR)
+            if sub:
+                self._add(sub, "organizes", self._eid(m.group("o")), "carries", candidate=cand)
+        for m in self.r_created_initiative.finditer(t):
+            obj = self._passive_object(s, m, ORG_TYPES + ("Initiative",), possessive=False)
+            if obj is not None:
+                self._add(obj, "createdBy", self._eid(m.group("s")), "created-on-initiative")
+        for m in self.r_alongside.finditer(t):
+            sub, cand = self._subject_before(s, m.start(), ORG + LOCAL + ("Country",))
+            if sub:
+                self._add(sub, "partnerOf", self._eid(m.group("b")), "alongside", candidate=cand)
+        if self.r_organizes_more is not None:
+            for m in self.r_organizes_more.finditer(t):
+                sub, cand = self._subject_before(s, m.start(), ACTOR)
+                if sub:
+                    self._add(sub, "organizes", self._eid(m.group("o")), "organizes", candidate=cand)
+                if m.group("at"):
+                    self._add(self._eid(m.group("o")), "locatedIn", self._eid(m.group("at")), "organizes-at")
+
+    def _passive_object(self, s: _Sent, m, types: tuple[str, ...], possessive: bool = True) -> str | None:
+        """What a passive participle ("… soutenu par X") is about: the mention before it, or after a
+        fronted participial clause, or the possessor of a sentence opening with "Son/Ses …"."""
+        t = s.tmpl
+        if self._fronted(t, m.start()):
+            obj = self._first_mark_after(s, m.end(), types)
+        else:
+            obj = self._last_mark_before(s, m.start(), types)
+        if obj is not None:
+            return self._eid(obj)
+        return self._possessive_opening(s) if possessive else None
+
     def _role_rel(self, s: _Sent, m: re.Match, person: str, candidate: bool, rule: str) -> None:
         head = re.sub(r"\s+", " ", m.group("head")).lower()
         rh = self.role_by_head.get(head)
@@ -430,6 +617,15 @@ class RelationRules:
             self._add(person, "hasRole", oid, rule, candidate=candidate, role=label, portfolio=portfolio)
             if rh is not None and rh.presides:
                 self._add(person, "presides", oid, rule + "+presides", candidate=candidate)
+        elif (pm := _POSSESSIVE_BEFORE.search(s.tmpl, max(0, m.start("R") - 8), m.start("R"))) is not None:
+            # "son président, X", "X, sa directrice": the possessor is the subject of the sentence or
+            # of the previous one
+            owner = self._possessor(s, pm.start())
+            if owner is not None:
+                self._add(person, "hasRole", owner, rule + "-possessive", candidate=candidate, role=label,
+                          portfolio=portfolio)
+                if rh is not None and rh.presides:
+                    self._add(person, "presides", owner, rule + "-possessive+presides", candidate=candidate)
         elif rh is not None and rh.slug in ("maire", "adjoint", "maire-adjoint", "conseiller-municipal",
                                             "conseiller-delegue"):
             # a local post without its commune: the clipping's main commune, for review
@@ -539,8 +735,16 @@ class RelationRules:
             obj = self._last_mark_before(s, m.start(), ORG + ACTION_TYPES + ("Person",))
             if self._fronted(t, m.start()):
                 obj = self._first_mark_after(s, m.end(), ORG_TYPES + ACTION_TYPES)
+            funders = [m.group("s")] + ([m.group("s2")] if m.group("s2") else [])
             if obj is not None:
-                self._add(self._eid(m.group("s")), "funds", self._eid(obj), "funded-by")
+                for f in funders:
+                    self._add(self._eid(f), "funds", self._eid(obj), "funded-by")
+                continue
+            owner = self._possessive_opening(s)
+            if owner is not None:
+                # "Ses premières installations ont été subventionnées par X": X funds the possessor
+                for f in funders:
+                    self._add(self._eid(f), "funds", owner, "possessive-funded-by")
             else:
                 # "Le projet est financé par X": what the project is, is left for review
                 ante = self._antecedent(ORG_TYPES + ("Initiative", "Event"), self._abs(s, m.start()), max_sents=2)
@@ -742,7 +946,7 @@ class RelationRules:
         out = []
         end = len(t)
         pat_last = re.compile(r"\ue000(\d+):(\w+)\ue001\s*$")
-        sep = re.compile(r"(?:\s*,\s*(?:de\s+|d')?|\s+et\s+(?:de\s+|d')?|\s+ou\s+)$")
+        sep = re.compile(r"(?:\s*,\s*(?:de\s+|d')?|\s+et\s+(?:de\s+|d')?|\s+ou\s+)(?:la |le |les |l')?$")
         while True:
             m = pat_last.search(t, 0, end)
             if m is None or m.group(2) not in types:
