@@ -12,7 +12,7 @@ Same on-disk store, same query mix, measured in the same run:
 Usage (writes a JSON report and prints a Markdown summary)::
 
     .venv/bin/python benchmarks/bench_serve.py --scale 200 --requests 2000 --memory-requests 10000 \\
-        --reps 30 --skip communes-coops --out /tmp/bench-serve.json
+        --reps 30 --out /tmp/bench-serve.json
 
 Not a test: it takes minutes. Figures go to docs/benchmarks/serve.md.
 """
