@@ -15,7 +15,7 @@ from typing import Any
 
 from .pipeline import extract_paths, load
 from .queries import execute, get_query, list_queries, run_saved
-from .results import format_result, rows_as_dicts
+from .results import rows_as_dicts
 from .store import GraphStore
 
 __all__ = ["open_store", "load", "extract_paths", "query", "sparql", "list_queries", "validate",

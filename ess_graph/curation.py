@@ -94,15 +94,16 @@ def find_curation_files(paths: Iterable[str | Path]) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_file():
-            if _is_curation(p):
+            if is_curation_file(p):
                 out.append(p)
             continue
-        if p.is_dir():
-            out.extend(sorted(q for q in p.rglob("*") if q.is_file() and _is_curation(q)))
+        if p.is_dir():  # hidden files and folders are skipped, as the importers skip them
+            out.extend(sorted(q for q in p.rglob("*") if q.is_file() and is_curation_file(q)
+                              and not any(part.startswith(".") for part in q.relative_to(p).parts)))
     return list(dict.fromkeys(out))
 
 
-def _is_curation(p: Path) -> bool:
+def is_curation_file(p: Path) -> bool:
     n = p.name.lower()
     return n in CURATION_NAMES or n.endswith(".curation.yaml") or n.endswith(".curation.yml")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,26 +25,13 @@ from .store import PROVENANCE_GRAPH, GraphStore
 
 ON_INVALID = ("skip", "keep", "abort")
 LATEST_LOAD = ID + "load/latest"
-CURATION_NAMES = ("curation.yaml", "curation.yml")
-
-
-def is_curation_file(path: Path) -> bool:
-    n = path.name.lower()
-    return n in CURATION_NAMES or n.endswith(".curation.yaml") or n.endswith(".curation.yml")
 
 
 def split_inputs(paths: Sequence[str | os.PathLike]) -> tuple[list[Path], list[Path]]:
     """Separate clipping inputs from curation files (found beside the clippings too)."""
-    inputs, curation = [], []
-    for p in map(Path, paths):
-        if p.is_file() and is_curation_file(p):
-            curation.append(p)
-            continue
-        inputs.append(p)
-        if p.is_dir():
-            curation.extend(sorted(q for q in p.rglob("*") if q.is_file() and is_curation_file(q)
-                                   and not any(part.startswith(".") for part in q.relative_to(p).parts)))
-    return inputs, curation
+    from .curation import find_curation_files, is_curation_file
+    inputs = [p for p in map(Path, paths) if not (p.is_file() and is_curation_file(p))]
+    return inputs, find_curation_files(paths)
 
 
 @dataclass

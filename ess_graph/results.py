@@ -1,8 +1,6 @@
 """Turn query results into text: tables for people, standard formats for tools."""
 from __future__ import annotations
 
-import io
-import json
 
 import pyoxigraph as ox
 

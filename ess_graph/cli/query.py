@@ -52,7 +52,6 @@ def command(query, expression, params, fmt, endpoint, auth_header, store):
     subs = saved.substitutions(values)
     if endpoint:
         from ..remote import run_remote_query
-        from ..results import GRAPH_FORMATS, SELECT_FORMATS
         headers = {}
         if auth_header:
             if ":" not in auth_header:
