@@ -330,6 +330,8 @@ def _fact(em: _Emitter, clip_iri: str, activity: str, text: str, s: str, p: str,
     em.add(f, ESS.candidate, _lit("true" if r.candidate else "false", XSD.boolean))
     if r.rule:
         em.add(f, ESS.rule, _lit(r.rule))
+    if r.confidence is not None:
+        em.add(f, ESS.confidence, _lit(f"{r.confidence:.4f}", XSD.decimal))
     if r.source == "curation":
         em.add(f, ESS.source, _lit("curation"))
         if r.curator:

@@ -100,6 +100,7 @@ class Relation:
     source: str = "extraction"   # "extraction" or "curation"
     curator: str | None = None
     curated_at: str | None = None
+    confidence: float | None = None  # the relation classifier's probability (None: a rule or a curator)
 
 
 @dataclass
@@ -141,6 +142,8 @@ class Extraction:
                 rec["candidate"] = True
             if r.rule:
                 rec["rule"] = r.rule
+            if r.confidence is not None:
+                rec["confidence"] = r.confidence
             if r.source != "extraction":
                 rec["source"] = r.source
             rels.append(rec)

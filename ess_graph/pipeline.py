@@ -93,7 +93,7 @@ def normalise_source(path: str | None, *, bundled: bool = False) -> str | None:
 
 
 def extract_paths(paths: Sequence[str | os.PathLike] | None = None, *, extractor=None,
-                  collection: str | None = None,
+                  collection: str | None = None, jobs: int = 1,
                   progress: Callable[[str, int, int], None] | None = None) -> list[Extraction]:
     """Import and extract (with curation applied) without touching any store."""
     from .importers import read_clippings
@@ -112,7 +112,7 @@ def extract_paths(paths: Sequence[str | os.PathLike] | None = None, *, extractor
     curations = [load_curation(p) for p in curation_files]
     extractor = extractor or Extractor.default()
     cb = (lambda n: progress("extract", n, len(clippings))) if progress else None
-    extractions = extractor.extract_many(clippings, progress=cb)
+    extractions = extractor.extract_many(clippings, progress=cb, **({"jobs": jobs} if jobs > 1 else {}))
     for cur in curations:
         extractions = apply_curation(extractions, cur)
     return extractions
@@ -151,7 +151,7 @@ def _stale_graphs(store: GraphStore, source_files: set[str], keep: set[str]) -> 
 
 def load(paths: Sequence[str | os.PathLike] | None = None, store: GraphStore | str | os.PathLike | None = None,
          *, on_invalid: str = "skip", extractor=None, with_reference: bool = True,
-         collection: str | None = None,
+         collection: str | None = None, jobs: int = 1,
          progress: Callable[[str, int, int], None] | None = None,
          fail_after_mapping: Callable[[int], None] | None = None) -> LoadReport:
     """Load clippings (the bundled sample collection when ``paths`` is empty).
@@ -165,7 +165,7 @@ def load(paths: Sequence[str | os.PathLike] | None = None, store: GraphStore | s
     if on_invalid not in ON_INVALID:
         raise EssGraphError(f"on_invalid must be one of {', '.join(ON_INVALID)}")
     gs = store if isinstance(store, GraphStore) else GraphStore(store)
-    extractions = extract_paths(paths, extractor=extractor, collection=collection, progress=progress)
+    extractions = extract_paths(paths, extractor=extractor, collection=collection, progress=progress, jobs=jobs)
     report = LoadReport(on_invalid=on_invalid)
     graph_quads: dict[str, list[ox.Quad]] = {}
     for i, ex in enumerate(extractions):

@@ -53,7 +53,7 @@ EXPECTED_OBJECT_PROPERTIES = {
     "presides", "supplies", "within",
 }
 EXPECTED_DATATYPE_PROPERTIES = {
-    "candidate", "country", "evidence", "formerName", "population", "portfolio", "roleLabel",
+    "candidate", "confidence", "country", "evidence", "formerName", "population", "portfolio", "roleLabel",
     "rule", "contentHash", "sha256", "siren", "source", "sourceFile", "sourceFormat", "sourceLine", "sourceOffset",
 }
 

@@ -410,7 +410,7 @@ def test_no_territory_inside_an_organisation_name(linker):
         ("Lyon", "Commune", "69123"), ("Lyon", "Commune", "69123"), ("Grand Lyon", "Intercommunality", "200046977")]
     assert _found(linker, "la CRESS Bretagne et la CRESS Occitanie") == [
         ("Bretagne", "Region", "53"), ("Occitanie", "Region", "76")]
-    assert _found(linker, "Il a vu la Maison Bio (46).") == [("Bio", "Commune", "46030")]
+    assert _found(linker, "Il a vu la Maison Bio (46).") == [("Bio", "Commune", "46030"), ("46", "Department", "46")]
     assert _found(linker, "en Limousin, dans la région Limousin") == [
         ("Limousin", "Region", "74"), ("Limousin", "Region", "74")]
 

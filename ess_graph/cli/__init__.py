@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("validate", "Validate the store or RDF files against SHACL shapes."),
     "extract": ("extract", "Extract entities and relations without touching the store."),
     "evaluate": ("evaluate", "Score an extraction against a gold annotation."),
+    "train": ("train", "Train the entity recogniser and relation classifier on annotated passages."),
     "query": ("query", "Run a saved query, a .rq file or inline SPARQL."),
     "queries": ("queries", "List the saved queries with their parameters."),
     "stats": ("stats", "Triples, graphs, entities by class, clippings."),
@@ -69,6 +70,22 @@ def main() -> None:
 store_option = click.option(
     "--store", "store", envvar="ESSGRAPH_STORE", type=click.Path(file_okay=False),
     default=None, help="Store directory (default ./essgraph-store, or $ESSGRAPH_STORE).")
+
+
+model_option = click.option(
+    "--model", "model", envvar="ESSGRAPH_MODEL", type=click.Path(exists=True, file_okay=False), default=None,
+    help="Model directory written by `essgraph train` (default: the shipped models, or $ESSGRAPH_MODEL).")
+
+
+jobs_option = click.option(
+    "-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+    help="Worker processes for extraction (same output as one process).")
+
+
+def extractor_for(model: str | None):
+    """The shared default extractor, or one with the models of ``model``."""
+    from ..extract import Extractor
+    return Extractor.default() if model is None else Extractor(model_dir=model)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,6 +5,8 @@ import json
 
 import click
 
+from . import extractor_for, model_option
+
 
 @click.command(help="""Score an extraction against a gold annotation.
 
@@ -18,9 +20,11 @@ line is the headline (same matching as the project's scorer).""")
 @click.option("--predicted", type=click.Path(dir_okay=False), default=None,
               help="Score this extraction JSONL instead of extracting CLIPPINGS.")
 @click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
-def command(gold, clippings, predicted, as_json):
+@model_option
+def command(gold, clippings, predicted, as_json, model):
     from ..extract.evaluate import evaluate, format_report
-    res = evaluate(gold, clippings, predicted_path=predicted)
+    res = evaluate(gold, clippings, predicted_path=predicted,
+                   extractor=None if predicted else extractor_for(model))
     if as_json:
         click.echo(json.dumps(res, indent=2, ensure_ascii=False))
     else:

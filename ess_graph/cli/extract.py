@@ -6,6 +6,8 @@ import sys
 
 import click
 
+from . import extractor_for, jobs_option, model_option
+
 
 @click.command(help="""Extract entities and relations without touching the store.
 
@@ -20,9 +22,12 @@ scorer read); trig writes one named graph per clipping; turtle writes the union.
               show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Output file (default: stdout).")
 @click.option("--collection", default=None, help="Collection name for clippings that have none.")
-def command(paths, fmt, output, collection):
+@model_option
+@jobs_option
+def command(paths, fmt, output, collection, model, jobs):
     from ..pipeline import extract_paths
-    extractions = extract_paths(list(paths) or None, collection=collection)
+    extractions = extract_paths(list(paths) or None, collection=collection, extractor=extractor_for(model),
+                                jobs=jobs)
     data = render(extractions, fmt)
     if output:
         tmp = output + ".tmp"

@@ -2,7 +2,7 @@ import json
 
 import click
 
-from . import store_option
+from . import extractor_for, jobs_option, model_option, store_option
 
 
 def _progress_factory(quiet: bool):
@@ -60,16 +60,19 @@ when there were violations.""")
 @click.option("--no-reference", is_flag=True, help="Do not load the French territory reference graph.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def command(paths, store, on_invalid, collection, no_reference, fmt, quiet):
+@model_option
+@jobs_option
+def command(paths, store, on_invalid, collection, no_reference, fmt, quiet, model, jobs):
     from ..pipeline import load
+    extractor = None if model is None else extractor_for(model)
     progress, callback = _progress_factory(quiet or fmt == "json")
     if progress:
         with progress:
             report = load(paths or None, store, on_invalid=on_invalid, with_reference=not no_reference,
-                          collection=collection, progress=callback)
+                          collection=collection, progress=callback, extractor=extractor, jobs=jobs)
     else:
         report = load(paths or None, store, on_invalid=on_invalid, with_reference=not no_reference,
-                      collection=collection)
+                      collection=collection, extractor=extractor, jobs=jobs)
     rep = report.to_dict()
     if fmt == "json":
         click.echo(json.dumps(rep, indent=2, ensure_ascii=False))

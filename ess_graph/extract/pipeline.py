@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import threading
+from pathlib import Path
 from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
@@ -23,6 +24,9 @@ from ..model import Clipping, Entity, Extraction, Mention, ORG_TYPES, TERRITORY_
 from . import text as T
 from .lexicon import Lexicon
 from .mentions import Cand, MentionRules, Tokens, is_cap, norm_key, P_NER, P_TERRITORY, P_ACRONYM
+from .ner import base_spans, learned_spans, parse, default_model_dir
+from .relclf import LinearModel, ParsedText
+from .learned_rel import CANDIDATE_RATIO, learned_relations, model_cands
 
 FAMILY = {t: "org" for t in ORG_TYPES}
 FAMILY.update({t: "territory" for t in TERRITORY_TYPES})
@@ -108,6 +112,85 @@ def select(cands: list[Cand]) -> list[Cand]:
     return kept
 
 
+def _absorb_nested_epci(kept: list[Cand]) -> list[Cand]:
+    """"Communauté d'agglomération Béziers Méditerranée" (a name rule, the model or an acronym
+    definition) around the linker's coded EPCI "Béziers Méditerranée": one mention, the whole span,
+    with the linker's code and official name."""
+    inner_by_outer: dict[int, Cand] = {}
+    for i, c in enumerate(kept):
+        if c.type != "Intercommunality" or c.source == "territory":
+            continue
+        inside = [d for d in kept if d.source == "territory" and d.type == "Intercommunality"
+                  and d.attrs.get("insee") and c.start <= d.start and d.end <= c.end and d is not c]
+        if len({d.attrs["insee"] for d in inside}) == 1:
+            inner_by_outer[i] = inside[0]
+    if not inner_by_outer:
+        return kept
+    drop = {id(d) for d in inner_by_outer.values()}
+    out = []
+    for i, c in enumerate(kept):
+        if i in inner_by_outer:
+            d = inner_by_outer[i]
+            attrs = dict(d.attrs)
+            if "acronym" in c.attrs:
+                attrs["acronym"] = c.attrs["acronym"]
+            out.append(Cand(c.start, c.end, "Intercommunality", d.name, max(c.prio, d.prio), "territory", attrs))
+        elif id(c) not in drop:
+            out.append(c)
+    return out
+
+
+# "Conseil départemental des Hautes-Alpes" is the département itself (the annotation conventions,
+# docs/annotation.md): the council's name becomes a mention of the coded territory inside it.
+_COUNCIL = re.compile(r"^(?:(?P<dep>conseil (?:départemental|general|général|departemental))|(?P<reg>conseil régional|"
+                      r"conseil regional|collectivité territoriale|collectivite territoriale)|(?P<com>conseil municipal|"
+                      r"mairie|ville|municipalité))\b", re.IGNORECASE)
+_COUNCIL_TYPE = {"dep": "Department", "reg": "Region", "com": "Commune"}
+
+
+def _absorb_councils(kept: list[Cand]) -> list[Cand]:
+    out: list[Cand] = []
+    drop: set[int] = set()
+    repl: dict[int, Cand] = {}
+    for i, c in enumerate(kept):
+        if c.source == "territory" or c.type == "Person":
+            continue
+        m = _COUNCIL.match(c.name)
+        if not m:
+            continue
+        want = _COUNCIL_TYPE[m.lastgroup]
+        inside = [d for d in kept if d.source == "territory" and d.start >= c.start and d.end <= c.end
+                  and d is not c and d.attrs.get("insee")
+                  and (d.type == want or (want == "Region" and d.type == "Department"
+                                          and d.attrs.get("insee", "").startswith("97")))]
+        if len(inside) != 1:
+            continue
+        d = inside[0]
+        repl[i] = Cand(c.start, c.end, d.type, d.name, max(c.prio, d.prio), "territory", dict(d.attrs))
+        drop.add(id(d))
+    if not repl:
+        return kept
+    for i, c in enumerate(kept):
+        if i in repl:
+            out.append(repl[i])
+        elif id(c) not in drop:
+            out.append(c)
+    return out
+
+
+# Overseas: Guyane and Martinique are single collectivities (the région's code, as annotated);
+# Mayotte is a département. Guadeloupe and La Réunion keep both levels and need a cue.
+_SINGLE_COLLECTIVITY = {("972", "02"): "Region", ("973", "03"): "Region", ("976", "06"): "Department"}
+
+
+def _single_collectivity(candidates: list[dict]) -> dict | None:
+    codes = {c.get("type"): c.get("insee") for c in candidates}
+    if len(candidates) != 2 or set(codes) != {"Department", "Region"}:
+        return None
+    want = _SINGLE_COLLECTIVITY.get((codes["Department"], codes["Region"]))
+    return next((c for c in candidates if c.get("type") == want), None) if want else None
+
+
 class _UF:
     def __init__(self, n: int):
         self.p = list(range(n))
@@ -151,11 +234,19 @@ class Extractor:
     _default_lock = threading.Lock()
 
     def __init__(self, lexicon: Lexicon | None = None, *, nlp=None, linker=None,
-                 use_ner: bool = True, use_linker: bool = True):
+                 use_ner: bool = True, use_linker: bool = True,
+                 model_dir: Path | str | None = None, learned: bool = True):
+        """``model_dir`` holds the learned models (default: the shipped ``data/models``);
+        ``learned=False`` runs the rules alone (the training baseline)."""
         self.lexicon = lexicon or Lexicon.load()
         self.rules = MentionRules(self.lexicon)
         self.use_ner = use_ner
         self._nlp = nlp
+        self.model_dir = Path(model_dir) if model_dir is not None else default_model_dir()
+        self.learned = learned
+        rel_path = self.model_dir / "relations.json"
+        self.relation_model = LinearModel.load(rel_path) if learned and rel_path.is_file() else None
+        self.candidate_ratio = CANDIDATE_RATIO   # scores from this share of a threshold are candidates
         self._linker = linker
         self._linker_checked = linker is not None or not use_linker
         from .relations import RelationRules
@@ -177,7 +268,7 @@ class Extractor:
     def nlp(self):
         if self._nlp is None and self.use_ner:
             from .ner import load_model
-            self._nlp = load_model()
+            self._nlp = load_model(model_dir=self.model_dir, learned=self.learned)
         return self._nlp
 
     @property
@@ -199,18 +290,32 @@ class Extractor:
 
     def extract_many(self, clippings: Iterable[Clipping],
                      progress: Callable[[int], None] | None = None,
-                     resolve: bool = True) -> list[Extraction]:
+                     resolve: bool = True, jobs: int = 1) -> list[Extraction]:
         """Extract every clipping, then resolve entities across the corpus (Entity.key).
 
-        ``progress``, when given, is called with the number of clippings done so far.
+        ``progress``, when given, is called with the number of clippings done so far. ``jobs`` > 1
+        spreads the batches over that many worker processes (each loads the models once); the
+        result is the same as with one process, in the same order.
         """
         items = list(clippings)
         out: list[Extraction] = []
         batch = 64
-        for i in range(0, len(items), batch):
-            out.extend(self._extract_batch(items[i:i + batch]))
-            if progress:
-                progress(min(i + batch, len(items)))
+        batches = [items[i:i + batch] for i in range(0, len(items), batch)]
+        if jobs > 1 and len(batches) > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+            ctx = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
+                                     initargs=(str(self.model_dir), self.learned, self.use_ner)) as pool:
+                for part in pool.map(_worker_extract, batches):
+                    out.extend(part)
+                    if progress:
+                        progress(len(out))
+        else:
+            for part in batches:
+                out.extend(self._extract_batch(part))
+                if progress:
+                    progress(len(out))
         if resolve:
             from .resolve import resolve_entities
             self._corpus_acronyms(out)
@@ -264,17 +369,17 @@ class Extractor:
                 owners.append((ci, ch.start))
                 all_chunks.append(piece)
             prepared.append((c, norm))
-        ner_by_clip: list[list[tuple[int, int, str]]] = [[] for _ in clippings]
+        parsed: list[list[tuple[int, object]]] = [[] for _ in clippings]
         if all_chunks and self.nlp is not None:
-            from .ner import ner_spans
-            uniq = list(dict.fromkeys(all_chunks))      # repeated titles/paragraphs are tagged once
-            tagged = dict(zip(uniq, ner_spans(self.nlp, uniq)))
+            uniq = list(dict.fromkeys(all_chunks))      # repeated titles/paragraphs are parsed once
+            tagged = dict(zip(uniq, parse(self.nlp, uniq)))
             for (ci, off), piece in zip(owners, all_chunks):
-                ents = tagged[piece]
-                ner_by_clip[ci].extend((s + off, e + off, lab) for s, e, lab in ents)
-        return [self._extract_one(c, norm, ner_by_clip[ci]) for ci, (c, norm) in enumerate(prepared)]
+                parsed[ci].append((off, tagged[piece]))
+        return [self._extract_one(c, norm, ParsedText(parsed[ci])) for ci, (c, norm) in enumerate(prepared)]
 
-    def _extract_one(self, clipping: Clipping, norm: str, ner: list[tuple[int, int, str]]) -> Extraction:
+    def _extract_one(self, clipping: Clipping, norm: str, parsed: ParsedText) -> Extraction:
+        ner = [(s + off, e + off, lab) for off, d in parsed.docs for s, e, lab in base_spans(d)]
+        learned = [(s + off, e + off, lab) for off, d in parsed.docs for s, e, lab in learned_spans(d)]
         tok = Tokens(norm)
         sents: list[T.Span] = []
         for b in T.blocks(norm):
@@ -295,13 +400,20 @@ class Extractor:
                                       "acronym-use", {"acronym": short_c.name, "long": long_c.name}))
         cands += self._territories(clipping, norm)
         cands += self._ner_cands(norm, ner, cands)
+        cands += self._learned_cands(norm, learned)
         kept = select(cands)
         extra = self._propagate_names(norm, kept)
         if extra:
             kept = select(kept + extra)
         kept = self._attach_surnames(norm, kept, ner)
+        kept = _absorb_nested_epci(kept)
+        kept = _absorb_councils(kept)
         doc = self._group(clipping, norm, tok, sents, kept)
+        self._code_named_epcis(doc.entities, clipping.date)
         rels = self.relations.extract(doc)
+        if self.relation_model is not None:
+            rels = learned_relations(self.relation_model, doc, parsed, rels, self.relations.coref,
+                                     self.candidate_ratio)
         return Extraction(clipping=clipping, entities=doc.entities, relations=rels)
 
     # ------------------------------------------------------------------
@@ -333,7 +445,13 @@ class Extractor:
                      "candidates": list(getattr(m, "candidates", None) or []),
                      "resolved": getattr(m, "resolved", True), "cue": getattr(m, "cue", None),
                      "former": getattr(m, "former", None)}
-            out.append(Cand(m.start, m.end, m.type, getattr(m, "name", None) or m.text, P_TERRITORY,
+            typ = m.type
+            if not attrs["insee"] and attrs["candidates"]:
+                single = _single_collectivity(attrs["candidates"])
+                if single is not None:
+                    typ, attrs["insee"], attrs["resolved"] = single["type"], single["insee"], True
+                    attrs["candidates"] = []
+            out.append(Cand(m.start, m.end, typ, getattr(m, "name", None) or m.text, P_TERRITORY,
                             "territory", attrs))
         return out
 
@@ -383,6 +501,46 @@ class Extractor:
                     continue   # French places come from the linker, foreign ones from the lexicon
                 out.append(Cand(s, e, "Commune", span, P_NER - 1, "ner", {"unresolved": True}))
         return out
+
+    def _code_named_epcis(self, entities: list[Entity], date: str | None) -> None:
+        """An intercommunality found by a name rule or the model ("Communauté de communes des Savanes
+        (CCDS)") gets the SIREN the territory linker gives that whole name, when it gives exactly one."""
+        linker = self.linker
+        if linker is None:
+            return
+        for e in entities:
+            if e.type != "Intercommunality" or e.insee:
+                continue
+            name = re.sub(r"\s*\([^()]*\)\s*$", "", e.name)
+            entry = linker.epci_by_name(name)
+            if entry is not None:
+                found = {(entry.code, entry.name)}
+            else:
+                found = {(m.insee, m.name) for m in linker.find(name, date=date)
+                         if m.type == "Intercommunality" and m.insee and m.end - m.start >= 0.8 * len(name)}
+            if len(found) == 1:
+                e.insee, official = next(iter(found))
+                e.country = "FR"
+                if official != e.name and official not in e.aliases:
+                    e.aliases = sorted(set(e.aliases) | {official})
+
+    def _learned_cands(self, norm: str, spans: list[tuple[int, int, str]]) -> list[Cand]:
+        cands = model_cands(norm, spans, self.rules.not_names)
+        for c in cands:
+            if c.type in ("Organization", "Initiative"):
+                c.type = self._head_kind(c.name, c.type)
+        return cands
+
+    def _head_kind(self, name: str, label: str) -> str:
+        """A generic model label made specific by the name's head word ("Association X", "Forum …")."""
+        m = self.rules.head_re.match(name)
+        if not m:
+            return label
+        from .lexicon import _fold
+        h = _fold(re.sub(r"\s+", " ", m.group(0)))
+        if FAMILY.get(label) == "org":
+            return self.rules.org_head_kind.get(h, label)
+        return self.rules.action_head_kind.get(h, label)
 
     def _propagate_names(self, norm: str, kept: list[Cand]) -> list[Cand]:
         """Later bare uses of a name first found with a cue ("la SCIC Mangeons Local" … "Mangeons Local")."""
@@ -593,3 +751,16 @@ class Extractor:
         aliases = sorted({m.text for m in ments if m.text != name} | ({acr} if acr and acr != name else set()))
         return Entity(id=eid, type=type_, name=name, mentions=ments, insee=insee, aliases=aliases,
                       country=country, candidates=candidates, attributes=attrs)
+
+
+_WORKER: "Extractor | None" = None
+
+
+def _worker_init(model_dir: str, learned: bool, use_ner: bool) -> None:
+    global _WORKER
+    _WORKER = Extractor(model_dir=model_dir, learned=learned, use_ner=use_ner)
+
+
+def _worker_extract(clippings: list[Clipping]) -> list[Extraction]:
+    assert _WORKER is not None
+    return _WORKER._extract_batch(clippings)

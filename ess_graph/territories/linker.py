@@ -77,6 +77,23 @@ SENTENCE_START = re.compile(r"(?:^|[.!?:;\n«\"“(]|\.\.\.)\s*$")
 TYPE_RANK = {"Commune": 0, "Intercommunality": 1, "Department": 2, "Region": 3, "Country": 4}
 
 
+# "(85)", "(2A)", "(974)" right after a word: a département number, not a year or a count
+_BRACKET_DEP = re.compile(r"(?<=[^\W\d_]) \((0[1-9]|[1-8]\d|9[0-5]|2[AaBb]|97[1-6])\)")
+
+
+# generic words that end an EPCI's name and that the press writes in lower case
+# ("Quimperlé communauté", "Nantes métropole", "Concarneau Cornouaille agglomération")
+_COMMON_REGION_WORDS = frozenset({"centre"})
+_EPCI_TRAILING = frozenset({"communaute", "agglomeration", "metropole", "agglo"})
+
+
+_NAME_STOP = frozenset({"de", "du", "des", "d", "la", "le", "les", "l", "et", "en", "sur"})
+
+
+def _name_key(name: str) -> tuple[str, ...]:
+    return tuple(k for k in (norm_token(t) for t in re.findall(r"[^\W_]+", name)) if k not in _NAME_STOP)
+
+
 def _strip(s: str) -> str:
     s = unicodedata.normalize("NFKD", s)
     return "".join(c for c in s if not unicodedata.combining(c))
@@ -182,6 +199,7 @@ class TerritoryLinker:
         self.data = data
         self.index: dict[tuple[str, ...], list[Entry]] = {}
         self.max_len = 1
+        self._epci_names: dict[tuple[str, ...], set[str]] | None = None
         self._build()
 
     # ------------------------------------------------------------------ index
@@ -231,8 +249,11 @@ class TerritoryLinker:
             e = Entry("Region", r.code, r.name, r.population, "", "", r.code)
             self._add(r.name, e, lead_article=1 if r.name.split(" ")[0] in ("La", "Le", "Les") else 0)
             for fn in r.former_names:
+                # a one-word former name that is also a common noun ("Centre") needs a cue ("la région Centre")
+                one_word = len(TOKEN_RE.findall(fn["name"])) == 1
                 self._add(fn["name"], Entry("Region", r.code, r.name, r.population, "", "", r.code, former=True,
-                                            valid_from=fn["valid_from"], valid_until=fn["valid_until"]))
+                                            valid_from=fn["valid_from"], valid_until=fn["valid_until"]),
+                          needs_cue=one_word and norm_token(fn["name"]) in _COMMON_REGION_WORDS)
         for r in d.old_regions.values():
             self._add(r.name, Entry("Region", r.code, r.name, r.population, "", "", r.code, former=True,
                                     valid_until=r.valid_until))
@@ -265,6 +286,21 @@ class TerritoryLinker:
                 self._add(a, e)
 
     # ------------------------------------------------------------------ public
+    def epci_by_name(self, name: str) -> Entry | None:
+        """The EPCI whose official (or former) name is ``name`` up to case, accents, hyphens, articles
+        and prepositions ("Communauté d'agglomération Béziers Méditerranée" = "… de Béziers-Méditerranée")."""
+        if self._epci_names is None:
+            index: dict[tuple[str, ...], set[str]] = {}
+            for ep in self.data.epcis.values():
+                for n in [ep.name] + [a["alias"] for a in ep.former_names]:
+                    index.setdefault(_name_key(n), set()).add(ep.siren)
+            self._epci_names = index
+        sirens = self._epci_names.get(_name_key(name), set())
+        if len(sirens) != 1:
+            return None
+        ep = self.data.epcis[next(iter(sirens))]
+        return Entry("Intercommunality", ep.siren, ep.name, ep.population, ep.kind)
+
     def lookup(self, type_: str, code: str) -> dict | None:
         d = self.data
         if type_ == "Commune":
@@ -343,10 +379,27 @@ class TerritoryLinker:
                 elif c.type == "Commune":
                     ctx_dep.add(c.dep)
                     ctx_epci.add(c.epci)
+        bracket = self._bracket_departements(ntext)
+        ctx_dep.update(m.insee for m in bracket)
         out = []
         for (i, j, cands, art, cue, kept) in prelim:
             s, e = toks[i + art].start, toks[j - 1].end
             out.append(self._resolve(text, s, e, kept, cue, ctx_dep, ctx_reg, ctx_epci))
+        taken = [(m.start, m.end) for m in out]
+        out.extend(m for m in bracket if not any(a < m.end and m.start < b for a, b in taken))
+        out.sort(key=lambda m: (m.start, -m.end))
+        return out
+
+    def _bracket_departements(self, text: str) -> list[TerritoryMatch]:
+        """A département number in brackets after a name: "Les Herbiers (85)", "Canéjan (33)"."""
+        out = []
+        for m in _BRACKET_DEP.finditer(text):
+            code = m.group(1).upper()
+            dp = self.data.departements.get(code)
+            if dp is None:
+                continue
+            out.append(TerritoryMatch(m.start(1), m.end(1), m.group(1), "Department", dp.code, dp.name,
+                                      cue="bracket"))
         return out
 
     def _generic_epci_names(self, text, toks, staged):
@@ -432,7 +485,8 @@ class TerritoryLinker:
                 continue
             ok, acc = True, 0
             for k, (t, o) in enumerate(zip(surf, c.tokens)):
-                if _is_cap(o) and not _is_cap(t.text) and k >= max(c.lead_article, c.lower_ok):
+                if _is_cap(o) and not _is_cap(t.text) and k >= max(c.lead_article, c.lower_ok) \
+                        and not (c.type == "Intercommunality" and k > 0 and t.key in _EPCI_TRAILING):
                     ok = False  # capitalisation as in the official name (a leading article may be lower case)
                     break
                 rel = accent_relation(t.text, o)
