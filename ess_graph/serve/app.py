@@ -225,6 +225,13 @@ class EssGraphServer:
             raise HTTPError(401, "writes need 'Authorization: Bearer <token>'",
                             {"WWW-Authenticate": 'Bearer realm="essgraph"'})
 
+    @staticmethod
+    def check_nesting(text: str, what: str) -> None:
+        limit = sparql_text.MAX_NESTING
+        if sparql_text.nesting_depth(text, stop_at=limit) > limit:
+            raise HTTPError(400, f"{what} nested too deeply: brackets and prefix operators may nest "
+                                 f"at most {limit} levels (the limit of this endpoint)")
+
     def check_remote(self, text: str, base_iri: str) -> None:
         low = text.lower()
         if "service" not in low and "load" not in low and "\\u" not in low:
@@ -302,6 +309,7 @@ class EssGraphServer:
             query = queries[0]
             if len(query.encode("utf-8")) > self.cfg.max_request_bytes:
                 raise HTTPError(413, f"query larger than the limit of {self.cfg.max_request_bytes} bytes")
+            self.check_nesting(query, "query")
             self.check_remote(query, base_iri)
             job = {"op": "query", "base_iri": base_iri,
                    "accept": request.headers.get("accept"),
@@ -321,6 +329,7 @@ class EssGraphServer:
                 raise HTTPError(400, "using-graph-uri/using-named-graph-uri cannot be combined with "
                                      "USING or WITH in the update")
             upd = sparql_text.add_using(upd, using, using_named)
+        self.check_nesting(upd, "update")
         self.check_remote(upd, base_iri)
         resp = await self.run({"op": "update", "base_iri": base_iri}, upd.encode("utf-8"), write=True)
         return resp
