@@ -117,9 +117,16 @@ def test_graph_results_in_every_rdf_format(server):
         assert [x.object.value for x in quads] == ["Coopérative Alpine"], mt
 
 
-def test_format_parameter_overrides_accept_and_q_values(server):
+def test_format_parameter_accept_and_q_values(server):
+    # an explicit Accept the server can satisfy wins over ?format= ...
     r = q(server, "SELECT (1 AS ?x) {}", params={"format": "csv"}, headers={"Accept": "application/sparql-results+xml"})
+    assert r.headers["content-type"].startswith("application/sparql-results+xml")
+    # ... ?format= wins over a wildcard Accept or one that allows it
+    r = q(server, "SELECT (1 AS ?x) {}", params={"format": "csv"}, headers={"Accept": "*/*"})
     assert r.headers["content-type"].startswith("text/csv") and r.text.splitlines() == ["x", "1"]
+    r = q(server, "SELECT (1 AS ?x) {}", params={"format": "csv"},
+          headers={"Accept": "application/sparql-results+xml, text/csv"})
+    assert r.headers["content-type"].startswith("text/csv")
     r = q(server, "SELECT (1 AS ?x) {}", headers={"Accept": "text/csv;q=0.5, application/sparql-results+xml;q=0.9"})
     assert r.headers["content-type"].startswith("application/sparql-results+xml")
     r = q(server, "SELECT (1 AS ?x) {}", headers={"Accept": "text/html"})

@@ -113,3 +113,114 @@ def test_nesting_inside_strings_and_comments_does_not_count(server):
     q = 'SELECT ("' + "(" * 5000 + '" AS ?x) WHERE { } # ' + "{" * 5000
     r = client.post("/sparql", content=q, headers={"Content-Type": "application/sparql-query"})
     assert r.status_code == 200, r.text
+
+
+# -- format negotiation as real clients do it ----------------------------------
+
+SELECT = "SELECT ?c ?l WHERE { ?c a ess:Cooperative ; rdfs:label ?l } ORDER BY ?l LIMIT 3"
+CONSTRUCT = "CONSTRUCT { ?c a ess:Cooperative ; rdfs:label ?l } WHERE { ?c a ess:Cooperative ; rdfs:label ?l }"
+
+
+def _wrapper(url, query, fmt, method="GET", accept=None):
+    from SPARQLWrapper import SPARQLWrapper
+    sw = SPARQLWrapper(url + "/sparql")
+    sw.setQuery(query)
+    sw.setReturnFormat(fmt)
+    sw.setMethod(method)
+    if accept:
+        sw.addCustomHttpHeader("Accept", accept)
+    return sw
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_sparqlwrapper_explicit_accept_wins_over_format_params(server, method):
+    """SPARQLWrapper sends format=n3&output=n3&results=n3; a caller's
+    Accept: application/n-triples must still get N-Triples."""
+    from SPARQLWrapper import N3
+    client, proc = server
+    sw = _wrapper(proc.url, CONSTRUCT, N3, method, accept="application/n-triples")
+    res = sw.query()
+    ctype = res.info()["content-type"]
+    assert ctype.startswith("application/n-triples"), ctype
+    raw = res.response.read().decode()
+    assert "<https://w3id.org/essgraph/id/org/cooperative-alpine>" in raw and "@prefix" not in raw
+    # the same request by hand, with the parameters SPARQLWrapper puts in the URL
+    r = client.get("/sparql", params=[("query", CONSTRUCT), ("format", "n3"), ("output", "n3"), ("results", "n3")],
+                   headers={"Accept": "application/n-triples"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/n-triples")
+    # a browser's Accept does not override ?format=
+    r = client.get("/sparql", params={"query": SELECT, "format": "csv"},
+                   headers={"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+
+
+def test_format_parameter_is_read_as_a_comma_separated_list(server):
+    client, _ = server
+    r = client.get("/sparql", params={"query": CONSTRUCT, "format": "application/ld+json,application/x-json+ld"})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/ld+json")
+    r = client.get("/sparql", params={"query": SELECT, "format": "text/unknown, text/csv"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    r = client.get("/sparql", params={"query": SELECT, "format": "text/unknown,also/unknown"})
+    assert r.status_code == 406
+
+
+@pytest.mark.parametrize("fmt_name,query,check", [
+    ("JSON", SELECT, lambda r: len(r["results"]["bindings"]) == 3),
+    ("XML", SELECT, lambda r: len(r.getElementsByTagName("result")) == 3),
+    ("CSV", SELECT, lambda r: r.decode().count("\n") >= 4),
+    ("TSV", SELECT, lambda r: r.decode().count("\n") >= 4),
+    ("JSON", "ASK { ?c a ess:Cooperative }", lambda r: r["boolean"] is True),
+    ("XML", "ASK { ?c a ess:Cooperative }", lambda r: "true" in r.toxml()),
+    ("TURTLE", CONSTRUCT, lambda g: len(g) >= 2),
+    ("N3", CONSTRUCT, lambda g: len(g) >= 2),
+    ("RDFXML", CONSTRUCT, lambda g: len(g) >= 2),
+    ("XML", CONSTRUCT, lambda g: len(g) >= 2),
+    ("JSONLD", CONSTRUCT, lambda g: len(g) >= 2),
+    ("TURTLE", "DESCRIBE <https://w3id.org/essgraph/id/org/cooperative-alpine>", lambda g: len(g) >= 2),
+])
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_sparqlwrapper_every_return_format(server, fmt_name, query, check, method):
+    import SPARQLWrapper as S
+    _, proc = server
+    q = "PREFIX ess: <https://w3id.org/essgraph/ontology#>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n" + query
+    res = _wrapper(proc.url, q, getattr(S, fmt_name), method).queryAndConvert()
+    assert check(res)
+
+
+def test_sparqlwrapper_update_with_token(server):
+    from SPARQLWrapper import POST, SPARQLWrapper
+    client, proc = server
+    sw = SPARQLWrapper(proc.url + "/sparql", updateEndpoint=proc.url + "/update")
+    sw.setMethod(POST)
+    sw.addCustomHttpHeader("Authorization", f"Bearer {TOKEN}")
+    sw.setQuery("INSERT DATA { GRAPH <urn:g:sw> { <urn:s> <urn:p> 'o' } }")
+    res = sw.query()
+    assert res.response.status in (200, 204)
+    assert client.get("/sparql", params={"query": "ASK { GRAPH <urn:g:sw> { <urn:s> <urn:p> 'o' } }"}).json()["boolean"]
+
+
+# -- malformed UTF-8 ---------------------------------------------------------------
+
+def test_invalid_utf8_in_a_query_or_update_is_400(server):
+    client, proc = server
+    r = httpx.get(proc.url + "/sparql?query=ASK%20%7B%7D%FF%FE")
+    assert r.status_code == 400 and "not valid UTF-8" in r.text
+    r = httpx.get(proc.url + "/queries?x=%C3%28")
+    assert r.status_code == 400
+    r = client.post("/sparql", content=b"ASK { FILTER(\"\xff\xfe\") }",
+                    headers={"Content-Type": "application/sparql-query"})
+    assert r.status_code == 400 and "not valid UTF-8" in r.text
+    r = client.post("/sparql", content=b"query=ASK%20%7B%7D%FF%FE",
+                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 400 and "not valid UTF-8" in r.text
+    r = client.post("/update", content=b"INSERT DATA { <urn:a> <urn:b> \"\xc3\x28\" }",
+                    headers={"Content-Type": "application/sparql-update", **AUTH})
+    assert r.status_code == 400 and "not valid UTF-8" in r.text
+    r = client.post("/update", content=b"update=INSERT%20DATA%20%7B%7D%FF",
+                    headers={"Content-Type": "application/x-www-form-urlencoded", **AUTH})
+    assert r.status_code == 400 and "not valid UTF-8" in r.text
+    # valid UTF-8, percent-encoded, still works
+    r = httpx.get(proc.url + "/sparql?query=SELECT%20(%22%C3%A9%22%20AS%20%3Fx)%20%7B%7D",
+                  headers={"Accept": "text/csv"})
+    assert r.status_code == 200 and "é" in r.text

@@ -154,6 +154,29 @@ def text_error(status: int, message: str, headers: dict | None = None) -> Respon
     return PlainTextResponse(message.rstrip() + "\n", status_code=status, headers=headers)
 
 
+class StrictQueryString:
+    """ASGI middleware: a URL whose query string is not valid UTF-8 once
+    percent-decoded (``?query=%FF%FE``) gets 400 instead of being read with
+    replacement characters."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            qs = scope.get("query_string") or b""
+            if qs:
+                from urllib.parse import unquote_to_bytes
+                try:
+                    unquote_to_bytes(qs.replace(b"+", b" ")).decode("utf-8")
+                except UnicodeDecodeError as e:
+                    resp = text_error(400, f"the URL's query string is not valid UTF-8 once "
+                                           f"percent-decoded (byte {e.start})")
+                    await resp(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
 # --------------------------------------------------------------------------
 # the application
 
@@ -269,7 +292,10 @@ class EssGraphServer:
             body = await read_body(request, self.cfg.max_request_bytes, self.cfg.body_timeout)
             if mt == "application/x-www-form-urlencoded":
                 text = decode_utf8(body, mparams)
-                form_params = parse_qsl(text, keep_blank_values=True)
+                try:
+                    form_params = parse_qsl(text, keep_blank_values=True, errors="strict")
+                except UnicodeDecodeError:
+                    raise HTTPError(400, "the form body is not valid UTF-8 once percent-decoded") from None
             elif mt == "application/sparql-query":
                 direct_query = decode_utf8(body, mparams)
             elif mt == "application/sparql-update":
@@ -313,7 +339,8 @@ class EssGraphServer:
             self.check_remote(query, base_iri)
             job = {"op": "query", "base_iri": base_iri,
                    "accept": request.headers.get("accept"),
-                   "format": (values("format") or [None])[-1]}
+                   # SPARQLWrapper and others repeat the format as format=, output=, results=
+                   "format": values("format") or values("output") or values("results") or None}
             dg, ng = values("default-graph-uri"), values("named-graph-uri")
             if dg or ng:
                 job["default_graphs"] = dg
@@ -738,7 +765,8 @@ def create_app(store_path, *, write_token: str | None = None, timeout: float = D
         Route("/health", server.health, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=str(STATIC)), name="static"),
     ]
-    middleware = [Middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)]
+    middleware = [Middleware(StrictQueryString),
+                  Middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)]
     if cors_origins:
         middleware.insert(0, Middleware(
             CORSMiddleware, allow_origins=list(cors_origins),
