@@ -224,3 +224,75 @@ def test_invalid_utf8_in_a_query_or_update_is_400(server):
     r = httpx.get(proc.url + "/sparql?query=SELECT%20(%22%C3%A9%22%20AS%20%3Fx)%20%7B%7D",
                   headers={"Accept": "text/csv"})
     assert r.status_code == 200 and "é" in r.text
+
+
+# -- base URL, Host header -------------------------------------------------------
+
+EVIL = {"Host": "evil.example"}
+
+
+def _absolute_urls(text: str) -> set[str]:
+    import re
+    return set(re.findall(r"https?://[^\s\"'<>]+", text))
+
+
+def _check_no_evil(client, headers=EVIL):
+    seen = []
+    r = client.get("/openapi.json", headers=headers)
+    assert r.status_code == 200
+    seen.append(json_text := r.text)
+    servers = r.json()["servers"]
+    r = client.get("/queries", headers=headers)
+    assert r.status_code == 200
+    seen.append(r.text)
+    links = [u for q in r.json()["queries"] for u in q["links"].values()]
+    r = client.get("/sparql", headers={**headers, "Accept": "text/turtle"})
+    seen.append(r.text)
+    r = client.get("/void", headers={**headers, "Accept": "text/turtle"})
+    seen.append(r.text)
+    r = client.post("/store", content="<urn:s> <urn:p> <urn:o> .",
+                    headers={**headers, **AUTH, "Content-Type": "application/n-triples"})
+    assert r.status_code == 201, r.text
+    location = r.headers["location"]
+    seen.append(location)
+    assert "evil.example" not in "\n".join(seen)
+    return servers, links, location, json_text
+
+
+def test_host_header_is_never_reflected(server):
+    client, proc = server
+    servers, links, location, _ = _check_no_evil(client)
+    assert servers[0]["url"].startswith(proc.url)
+    assert all(u.startswith(proc.url + "/") for u in links)
+    assert location.startswith(proc.url + "/store/")
+    # the new graph is there, under the IRI given in Location
+    r = client.get("/store", params={"graph": location}, headers={"Accept": "application/n-triples"})
+    assert r.status_code == 200 and "<urn:s>" in r.text
+    # X-Forwarded-Host is not trusted either
+    _check_no_evil(client, {"X-Forwarded-Host": "evil.example", "Host": "evil.example"})
+
+
+def test_base_url_is_used_for_every_absolute_url(tmp_path):
+    store = write_demo_store(tmp_path / "store")
+    base = "https://data.example.org/essgraph/"
+    with ServerProcess(store, "--base-url", base, "--write-token", TOKEN, "--workers", "1") as url, \
+            httpx.Client(base_url=url, timeout=60) as client:
+        servers, links, location, openapi_text = _check_no_evil(client)
+        assert [s["url"] for s in servers] == [base.rstrip("/")] or servers[0]["url"].startswith(base)
+        assert links and all(u.startswith(base) for u in links)
+        assert location.startswith(base + "store/")
+        r = client.get("/sparql", headers={"Accept": "text/turtle"})
+        assert f"<{base}sparql>" in r.text
+        r = client.get("/queries/communes-coops", params={"per_page": 1}, headers=EVIL)
+        assert r.status_code == 200 and r.headers["link"].count(base + "queries/") >= 2
+        assert "127.0.0.1" not in "".join(_absolute_urls(openapi_text))
+
+
+def test_bad_base_url_is_one_clear_line(store):
+    import subprocess
+    import sys
+    p = subprocess.run([sys.executable, "-c", "import sys; from ess_graph.cli import main; sys.exit(main())",
+                        "serve", "--store", str(store), "--base-url", "data.example.org"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode != 0
+    assert "--base-url must be an http(s) URL" in p.stderr and "Traceback" not in p.stderr

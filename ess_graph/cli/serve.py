@@ -31,8 +31,10 @@ from ..serve.app import (DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_RESULT_BYTES, DE
               help="Allow SERVICE (federated query) to endpoints starting with URL-PREFIX; repeatable. "
                    "Without it, SERVICE and LOAD to any host are refused.")
 @click.option("--base-url", default=None,
-              help="IRI namespace served under /id/ (default https://w3id.org/essgraph/id/); set it "
-                   "to the server's own URL when IRIs are minted there, e.g. https://data.example.org/.")
+              help="The server's public URL, e.g. https://data.example.org/ (as in 'essgraph export'): "
+                   "every absolute URL the server writes is built from it (never from the Host "
+                   "header), and its id/ is the IRI namespace served under /id/ (default "
+                   "https://w3id.org/essgraph/id/).")
 @click.option("--workers", default=0, type=int,
               help="Query worker processes (default: one per CPU, at least 2).")
 @click.option("--per-page", default=DEFAULT_PER_PAGE, show_default=True, type=int,

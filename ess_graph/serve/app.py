@@ -84,7 +84,7 @@ class ServeConfig:
     body_timeout: float = DEFAULT_BODY_TIMEOUT
     cors_origins: tuple[str, ...] = ()
     allow_service: tuple[str, ...] = ()
-    base_url: str | None = None          # IRI namespace served under /id/
+    base_url: str | None = None          # the server's public URL; its id/ is the IRI namespace served under /id/
     workers: int = 0                     # 0 = one per CPU, at least 2
     queries_dir: str | None = None
     per_page: int = DEFAULT_PER_PAGE
@@ -92,8 +92,13 @@ class ServeConfig:
 
     def __post_init__(self):
         if self.base_url:
+            if not re.match(r"^https?://[^/?#\s]+(/[^?#\s]*)?$", self.base_url):
+                from ..errors import InputError
+                raise InputError(f"--base-url must be an http(s) URL without query or fragment, "
+                                 f"got {self.base_url!r}")
             b = self.base_url if self.base_url.endswith("/") else self.base_url + "/"
-            self.resource_base = b if b.endswith("/id/") else b + "id/"
+            self.base_url = b[:-3] if b.endswith("/id/") else b
+            self.resource_base = self.base_url + "id/"
         if not self.workers:
             self.workers = max(2, os.cpu_count() or 2)
 
@@ -146,8 +151,25 @@ def decode_utf8(body: bytes, params: dict[str, str]) -> str:
         raise HTTPError(400, f"request body is not valid UTF-8 (byte {e.start})") from None
 
 
+def root_url(request: Request) -> str:
+    """The server's URL ending in "/": ``--base-url`` when given, else the
+    address the connection was accepted on. Never the Host header, which
+    any client can set."""
+    cfg = request.app.state.essgraph.cfg
+    if cfg.base_url:
+        return cfg.base_url
+    server = request.scope.get("server") or ("127.0.0.1", 80)
+    host, port = server[0], server[1]
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    scheme = "https" if request.scope.get("scheme") == "https" else "http"
+    default = 443 if scheme == "https" else 80
+    return f"{scheme}://{host}{'' if port in (default, None) else ':' + str(port)}/"
+
+
 def endpoint_url(request: Request) -> str:
-    return str(request.url.replace(query="", fragment=""))
+    """The absolute URL of the requested path under :func:`root_url`."""
+    return root_url(request) + quote(request.url.path.lstrip("/"), safe="/:@!$&'()*+,;=-._~")
 
 
 def text_error(status: int, message: str, headers: dict | None = None) -> Response:
@@ -377,7 +399,7 @@ class EssGraphServer:
         except F.NotAcceptable as e:
             raise HTTPError(406, str(e)) from None
         ep = endpoint_url(request)
-        root = str(request.base_url)
+        root = root_url(request)
         N, L = ox.NamedNode, ox.Literal
         svc = N(ep)
         t = []
@@ -427,7 +449,7 @@ class EssGraphServer:
                 return resp
             stats = json.loads(resp.body)
             self._void_cache = (self.pool.gen, stats)
-        root = str(request.base_url)
+        root = root_url(request)
         N, L = ox.NamedNode, ox.Literal
         XSD_INT = N(PREFIXES["xsd"] + "integer")
         dsn = N(root + "void#dataset")
@@ -509,7 +531,7 @@ class EssGraphServer:
             mt, _ = media_type(request)
             if mt not in ("application/n-quads", "application/trig"):
                 # POST to the service creates a new graph (Location: its IRI)
-                target = str(request.url_for("gsp_direct", path=uuid.uuid4().hex))
+                target = root_url(request) + "store/" + uuid.uuid4().hex
                 created, location = True, target
         body = b""
         parts: list[dict] = []
@@ -548,7 +570,7 @@ class EssGraphServer:
 
     # -- saved queries ------------------------------------------------------
     async def list_saved(self, request: Request) -> Response:
-        root = str(request.base_url).rstrip("/")
+        root = root_url(request).rstrip("/")
         items = []
         for sq in self.saved_queries():
             d = sq.to_dict()
@@ -599,7 +621,7 @@ class EssGraphServer:
                 q = [(k, v) for k, v in qp if k != "page"] + [("page", str(p))]
                 if "per_page" not in dict(qp):
                     q.append(("per_page", str(per_page)))
-                return f"{request.url.replace(query='')}?{urlencode(q)}"
+                return f"{endpoint_url(request)}?{urlencode(q)}"
 
             links.append(f'<{url(1)}>; rel="first"')
             if page > 1:
@@ -614,7 +636,7 @@ class EssGraphServer:
 
     async def openapi(self, request: Request) -> Response:
         from .openapi import openapi_document
-        return JSONResponse(openapi_document(self.saved_queries(), str(request.base_url),
+        return JSONResponse(openapi_document(self.saved_queries(), root_url(request),
                                              self.cfg, __version__))
 
     # -- linked data ---------------------------------------------------------
