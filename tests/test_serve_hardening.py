@@ -296,3 +296,46 @@ def test_bad_base_url_is_one_clear_line(store):
                        capture_output=True, text=True, timeout=60)
     assert p.returncode != 0
     assert "--base-url must be an http(s) URL" in p.stderr and "Traceback" not in p.stderr
+
+
+# -- saved queries needing SERVICE -------------------------------------------------
+
+WIKIDATA = ["wikidata-commune", "wikidata-departement", "wikidata-epci", "wikidata-region"]
+
+
+def test_service_queries_are_not_offered_when_service_is_disabled(server):
+    client, _ = server
+    r = client.get("/queries").json()
+    offered = {q["name"] for q in r["queries"]}
+    assert offered and not offered & set(WIKIDATA)
+    assert all(q["service"] == [] for q in r["queries"])
+    unavailable = {q["name"]: q for q in r["unavailable"]}
+    assert set(unavailable) == set(WIKIDATA)
+    for q in unavailable.values():
+        assert q["service"] == ["https://query.wikidata.org/sparql"]
+        assert "--allow-service" in q["reason"]
+    paths = client.get("/openapi.json").json()["paths"]
+    assert not any(name in p for p in paths for name in WIKIDATA)
+    page = client.get("/", headers={"Accept": "text/html"}).text
+    assert "wikidata-commune" not in page and "[SERVICE]" not in page
+    r = client.get("/queries/wikidata-commune", params={"code": "05065"})
+    assert r.status_code == 403
+    assert "needs SERVICE to https://query.wikidata.org/sparql" in r.text and "--allow-service" in r.text
+
+
+def test_service_queries_are_marked_when_service_is_allowed(tmp_path):
+    store = write_demo_store(tmp_path / "store")
+    with ServerProcess(store, "--allow-service", "https://query.wikidata.org/", "--workers", "1") as url, \
+            httpx.Client(base_url=url, timeout=60) as client:
+        r = client.get("/queries").json()
+        items = {q["name"]: q for q in r["queries"]}
+        assert set(WIKIDATA) <= set(items) and r["unavailable"] == []
+        assert items["wikidata-region"]["service"] == ["https://query.wikidata.org/sparql"]
+        assert items["communes-coops"]["service"] == []
+        page = client.get("/", headers={"Accept": "text/html"}).text
+        import re
+        opt = re.search(r'<option value="wikidata-region"[^>]*>([^<]*)</option>', page)
+        assert opt and 'data-service="https://query.wikidata.org/sparql"' in opt.group(0)
+        assert "[SERVICE]" in opt.group(1)
+        assert not re.search(r'<option value="communes-coops"[^>]*data-service', page)
+        assert "/queries/wikidata-region" in client.get("/openapi.json").text

@@ -208,6 +208,7 @@ class EssGraphServer:
         self.pool = WorkerPool(self._worker_cfg(), size=cfg.workers, writer=bool(cfg.write_token))
         self._void_cache: tuple[int, dict] | None = None
         self._remote_cache: dict[tuple[str, str], list[str]] = {}
+        self._service_cache: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
         from jinja2 import Environment, FileSystemLoader, select_autoescape
         self.jinja = Environment(loader=FileSystemLoader(str(TEMPLATES)),
                                  autoescape=select_autoescape(["html"]))
@@ -229,6 +230,31 @@ class EssGraphServer:
     def saved_queries(self):
         from ..queries import list_queries
         return list_queries(self.cfg.queries_dir)
+
+    def service_needs(self, sq) -> tuple[list[str], list[str]]:
+        """(endpoints the saved query calls with SERVICE, those this server refuses)."""
+        key = (sq.name, sq.text)
+        hit = self._service_cache.get(key)
+        if hit is None:
+            targets = sparql_text.remote_targets(sq.text, dict(PREFIXES))
+            needs = sorted({t or "(an endpoint only known at evaluation time)" for t in targets})
+            refused = sparql_text.refused_targets(sq.text, self.cfg.allow_service, dict(PREFIXES))
+            hit = (needs, sorted(set(refused)))
+            self._service_cache[key] = hit
+        return hit
+
+    def offered_queries(self) -> tuple[list, list]:
+        """Saved queries split into (offered, unavailable): a query whose SERVICE
+        endpoints this server does not allow (see --allow-service) is not offered."""
+        offered, unavailable = [], []
+        for sq in self.saved_queries():
+            needs, refused = self.service_needs(sq)
+            (unavailable if refused else offered).append((sq, needs, refused))
+        return offered, unavailable
+
+    def _service_refusal(self, sq, refused: list[str]) -> str:
+        return (f"saved query {sq.name!r} needs SERVICE to {', '.join(refused)}, which this server "
+                "does not allow (start it with --allow-service <endpoint prefix> to offer it)")
 
     def saved_query(self, name: str):
         from .savedcache import cached_query
@@ -572,19 +598,26 @@ class EssGraphServer:
     async def list_saved(self, request: Request) -> Response:
         root = root_url(request).rstrip("/")
         items = []
-        for sq in self.saved_queries():
+        offered, unavailable = self.offered_queries()
+        for sq, needs, _ in offered:
             d = sq.to_dict()
+            d["service"] = needs  # endpoints called with SERVICE (federated query); [] for local ones
             d["links"] = {"self": f"{root}/queries/{sq.name}",
                           "csv": f"{root}/queries/{sq.name}?format=csv",
                           "editor": f"{root}/?saved={sq.name}",
                           "openapi": f"{root}/openapi.json#/paths/~1queries~1{sq.name}"}
             items.append(d)
-        return JSONResponse({"queries": items, "count": len(items)})
+        # queries needing a SERVICE this server refuses: not offered, listed apart with the reason
+        off = [{"name": sq.name, "title": sq.title, "service": needs,
+                "reason": self._service_refusal(sq, refused)} for sq, needs, refused in unavailable]
+        return JSONResponse({"queries": items, "count": len(items), "unavailable": off})
 
     async def run_saved(self, request: Request) -> Response:
         name = request.path_params["name"]
         sq = self.saved_query(name)
-        self.check_remote(sq.text, endpoint_url(request))  # federated saved queries need --allow-service
+        _, refused = self.service_needs(sq)
+        if refused:  # federated saved queries need --allow-service
+            raise HTTPError(403, self._service_refusal(sq, refused))
         qp = parse_qsl(request.url.query, keep_blank_values=True)
         reserved = {"page", "per_page", "format"}
         values: dict[str, str] = {}
@@ -636,7 +669,8 @@ class EssGraphServer:
 
     async def openapi(self, request: Request) -> Response:
         from .openapi import openapi_document
-        return JSONResponse(openapi_document(self.saved_queries(), root_url(request),
+        return JSONResponse(openapi_document([sq for sq, _, _ in self.offered_queries()[0]],
+                                             root_url(request),
                                              self.cfg, __version__))
 
     # -- linked data ---------------------------------------------------------
@@ -699,13 +733,13 @@ class EssGraphServer:
     # -- pages -----------------------------------------------------------
     async def home(self, request: Request) -> Response:
         queries = []
-        for sq in self.saved_queries():
+        for sq, needs, _ in self.offered_queries()[0]:
             used = sorted({m for m in re.findall(r"(?<![\w<])([A-Za-z][\w-]*):", sq.text) if m in PREFIXES})
             declared = set(re.findall(r"(?im)^\s*PREFIX\s+([\w-]*):", sq.text))
             prefix_block = sparql_prefix_block([u for u in used if u not in declared])
             body = "\n".join(l for l in sq.text.splitlines() if not l.startswith("#+")).strip() + "\n"
             queries.append({"name": sq.name, "title": sq.title, "description": sq.description,
-                            "type": sq.query_type, "text": prefix_block + body,
+                            "type": sq.query_type, "text": prefix_block + body, "service": needs,
                             "params": [vars(p) for p in sq.params]})
         default_query = (sparql_prefix_block(["rdf", "rdfs", "ess", "essr", "dcterms", "skos", "org",
                                               "igeo", "prov", "oa", "schema", "geo"])

@@ -124,6 +124,14 @@
     const q = byName[name];
     current = q || null;
     $("saved-desc").textContent = q ? q.description : "";
+    const note = $("saved-service");
+    if (q && q.service && q.service.length) {
+      note.textContent = "Federated: needs SERVICE to " + q.service.join(", ") + " (network access to that endpoint).";
+      note.hidden = false;
+    } else {
+      note.textContent = "";
+      note.hidden = true;
+    }
     showParams(q);
     if (q) editor.value = q.text;
   }
