@@ -339,3 +339,20 @@ def test_service_queries_are_marked_when_service_is_allowed(tmp_path):
         assert "[SERVICE]" in opt.group(1)
         assert not re.search(r'<option value="communes-coops"[^>]*data-service', page)
         assert "/queries/wikidata-region" in client.get("/openapi.json").text
+
+
+def test_repeated_answers_follow_writes(server):
+    """Answers kept for repeated requests are dropped by a write."""
+    client, _ = server
+    q = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <urn:g:cache> { ?s ?p ?o } }"
+    n = lambda: int(client.get("/sparql", params={"query": q}).json()["results"]["bindings"][0]["n"]["value"])  # noqa: E731
+    assert n() == n() == 0
+    h0 = client.get("/health").json()["cache_hits"]
+    assert n() == 0 and client.get("/health").json()["cache_hits"] > h0
+    r = client.post("/update", content="INSERT DATA { GRAPH <urn:g:cache> { <urn:a> <urn:b> <urn:c> } }",
+                    headers={"Content-Type": "application/sparql-update", **AUTH})
+    assert r.status_code == 204
+    assert n() == 1
+    r = client.get("/sparql", params={"query": "SELECT (RAND() AS ?r) {}"}).json()
+    r2 = client.get("/sparql", params={"query": "SELECT (RAND() AS ?r) {}"}).json()
+    assert r != r2  # never cached

@@ -36,7 +36,7 @@ from ..errors import QueryError, StoreError
 from ..namespaces import ESS, ID, PREFIXES, sparql_prefix_block
 from . import formats as F
 from . import sparql_text
-from .pool import JobTimeout, PoolBusy, WorkerDied, WorkerPool
+from .pool import JobTimeout, MemoryLimit, PoolBusy, WorkerDied, WorkerPool
 
 log = logging.getLogger("essgraph.serve")
 
@@ -51,6 +51,9 @@ DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024
 DEFAULT_MAX_UPLOAD_BYTES = 256 * 1024 * 1024
 DEFAULT_BODY_TIMEOUT = 30.0
 DEFAULT_PER_PAGE = 100
+DEFAULT_MAX_QUERY_MEMORY_MIB = 512
+DEFAULT_MAX_TOTAL_MEMORY_MIB = 2560
+DEFAULT_RESULT_CACHE_MIB = 64
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 FORMATS_NS = "http://www.w3.org/ns/formats/"
@@ -85,7 +88,11 @@ class ServeConfig:
     cors_origins: tuple[str, ...] = ()
     allow_service: tuple[str, ...] = ()
     base_url: str | None = None          # the server's public URL; its id/ is the IRI namespace served under /id/
-    workers: int = 0                     # 0 = one per CPU, at least 2
+    workers: int = 0                     # fast-lane workers; 0 = four per CPU, at least 4
+    max_heavy: int = 0                   # long-running queries run at once; 0 = one per CPU
+    max_query_memory: int = DEFAULT_MAX_QUERY_MEMORY_MIB   # MiB of resident memory per query worker
+    max_total_memory: int = DEFAULT_MAX_TOTAL_MEMORY_MIB   # MiB, all workers together
+    result_cache_mib: int = DEFAULT_RESULT_CACHE_MIB       # recent answers kept in the HTTP process
     queries_dir: str | None = None
     per_page: int = DEFAULT_PER_PAGE
     resource_base: str = field(init=False, default=ID)
@@ -100,7 +107,9 @@ class ServeConfig:
             self.base_url = b[:-3] if b.endswith("/id/") else b
             self.resource_base = self.base_url + "id/"
         if not self.workers:
-            self.workers = max(2, os.cpu_count() or 2)
+            self.workers = max(4, 4 * (os.cpu_count() or 1))
+        if not self.max_heavy:
+            self.max_heavy = max(1, os.cpu_count() or 1)
 
 
 # --------------------------------------------------------------------------
@@ -205,10 +214,15 @@ class StrictQueryString:
 class EssGraphServer:
     def __init__(self, cfg: ServeConfig):
         self.cfg = cfg
-        self.pool = WorkerPool(self._worker_cfg(), size=cfg.workers, writer=bool(cfg.write_token))
+        self.pool = WorkerPool(self._worker_cfg(), size=cfg.workers, writer=bool(cfg.write_token),
+                               max_heavy=cfg.max_heavy,
+                               memory_limit=cfg.max_query_memory * 2 ** 20 if cfg.max_query_memory else None,
+                               total_memory_limit=cfg.max_total_memory * 2 ** 20 if cfg.max_total_memory else None)
         self._void_cache: tuple[int, dict] | None = None
         self._remote_cache: dict[tuple[str, str], list[str]] = {}
         self._service_cache: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
+        from .resultcache import ResultCache
+        self.cache = ResultCache(cfg.result_cache_mib * 2 ** 20, str(cfg.store_path))
         from jinja2 import Environment, FileSystemLoader, select_autoescape
         self.jinja = Environment(loader=FileSystemLoader(str(TEMPLATES)),
                                  autoescape=select_autoescape(["html"]))
@@ -266,18 +280,33 @@ class EssGraphServer:
     # -- running jobs ------------------------------------------------------
     async def run(self, job: dict, body: bytes = b"", *, write: bool = False) -> Response:
         t = self.cfg.timeout
+        key = None
+        if not write:
+            key = self.cache.key(job, body, (self.pool.gen, self.pool.snapshot, self.pool._dirty))
+            hit = self.cache.get(key)
+            if hit is not None:
+                header, out = hit
+                return self._response(header, out)
         try:
             if write:
                 header, out = await self.pool.write(job, body, timeout=t)
+                self.cache.clear()
             else:
                 header, out = await self.pool.run(job, body, timeout=t)
+                self.cache.put(key, header, out)
         except JobTimeout:
             return text_error(503, f"query timed out: stopped after the limit of {t:g} s "
                                    "(simplify the query, add a LIMIT, or use a saved query)")
         except PoolBusy as e:
             return text_error(503, f"server busy: {e}; try again later", {"Retry-After": "5"})
+        except MemoryLimit as e:
+            return text_error(422, f"{e}; simplify the query or add a LIMIT")
         except WorkerDied as e:
             return text_error(500, str(e))
+        return self._response(header, out)
+
+    @staticmethod
+    def _response(header: dict, out: bytes) -> Response:
         status = header.get("status", 500)
         headers = {}
         if header.get("content_type"):
@@ -755,6 +784,12 @@ class EssGraphServer:
 
     async def health(self, request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__, "workers": len(self.pool.pids()),
+                             "fast_lane": self.cfg.workers, "max_heavy": self.cfg.max_heavy,
+                             "heavy_running": len(self.pool._heavy), "heavy_waiting": len(self.pool._paused),
+                             "workers_rss_mib": round(self.pool.rss() / 2 ** 20, 1),
+                             "max_query_memory_mib": self.cfg.max_query_memory,
+                             "max_total_memory_mib": self.cfg.max_total_memory, **self.pool.stats,
+                             "cache_hits": self.cache.hits, "cache_misses": self.cache.misses,
                              "writes": bool(self.cfg.write_token), "generation": self.pool.gen})
 
 
@@ -768,7 +803,10 @@ def create_app(store_path, *, write_token: str | None = None, timeout: float = D
                max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
                max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
                body_timeout: float = DEFAULT_BODY_TIMEOUT, workers: int = 0,
-               queries_dir=None, per_page: int = DEFAULT_PER_PAGE) -> Starlette:
+               queries_dir=None, per_page: int = DEFAULT_PER_PAGE, max_heavy: int = 0,
+               max_query_memory: int = DEFAULT_MAX_QUERY_MEMORY_MIB,
+               max_total_memory: int = DEFAULT_MAX_TOTAL_MEMORY_MIB,
+               result_cache_mib: int = DEFAULT_RESULT_CACHE_MIB) -> Starlette:
     """The essgraph web application over the Oxigraph store at ``store_path``.
 
     Read-only unless ``write_token`` is given. The store is checked now (a
@@ -789,7 +827,9 @@ def create_app(store_path, *, write_token: str | None = None, timeout: float = D
                       max_request_bytes=int(max_request_bytes), max_upload_bytes=int(max_upload_bytes),
                       body_timeout=float(body_timeout), cors_origins=tuple(cors_origins),
                       allow_service=tuple(allow_service), base_url=base_url, workers=int(workers),
-                      queries_dir=str(queries_dir) if queries_dir else None, per_page=int(per_page))
+                      queries_dir=str(queries_dir) if queries_dir else None, per_page=int(per_page),
+                      max_heavy=int(max_heavy), max_query_memory=int(max_query_memory),
+                      max_total_memory=int(max_total_memory), result_cache_mib=int(result_cache_mib))
     server = EssGraphServer(cfg)
 
     @contextlib.asynccontextmanager
