@@ -267,6 +267,8 @@ def main() -> int:
                     help="how long the cheap stream runs under 8 endless + 8 memory-hungry clients")
     ap.add_argument("--only-throughput", action="store_true",
                     help="stop after the throughput comparison")
+    ap.add_argument("--server-arg", action="append", default=[],
+                    help="extra option for essgraph serve, e.g. --server-arg=--result-cache=0 (repeatable)")
     ap.add_argument("--only-attack", action="store_true", help="run only the attack scenario")
     ap.add_argument("--skip", action="append", default=[],
                     help="saved query to leave out of the mix (repeatable); queries using SERVICE "
@@ -292,6 +294,8 @@ def main() -> int:
                "--port", str(ess_port), "--timeout", str(args.timeout), "--log-level", "warning"]
         if args.workers:
             cmd += ["--workers", str(args.workers)]
+        for a in args.server_arg:
+            cmd += a.split("=", 1) if a.startswith("--") and "=" in a else [a]
         ess = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, cwd=str(ROOT))
         procs.append(ess)
         oxs = subprocess.Popen([str(OXIGRAPH), "serve-read-only", "--location", str(store), "--bind",
