@@ -100,3 +100,69 @@ def test_query_page_free_query_and_error(site, browser):
     assert page.locator("#results-table tbody tr").count() == 4
     assert page.locator("#downloads button[data-format=turtle]").is_visible()
     assert not page.locator("#downloads button[data-format=csv]").is_visible()
+
+
+# -- layout of resource pages, checked by element geometry -------------------------
+
+LAYOUT_JS = """() => {
+  const r = (el) => { const b = el.getBoundingClientRect(); return {l: b.left, r: b.right, t: b.top, b: b.bottom}; };
+  const main = document.querySelector('.col-main'), side = document.querySelector('.col-side');
+  const tables = [...document.querySelectorAll('.col-main table.facts')].map(r);
+  const cells = [...document.querySelectorAll('.col-main table.facts td, .col-main table.facts th')].map(r);
+  const sideBoxes = [...document.querySelectorAll('.col-side section')].map(r);
+  return {main: r(main), side: side ? r(side) : null, tables, cells, sideBoxes,
+          scrollWidth: document.documentElement.scrollWidth, width: document.documentElement.clientWidth};
+}"""
+
+
+def _overlap(a, b):
+    return a["l"] < b["r"] - 0.5 and b["l"] < a["r"] - 0.5 and a["t"] < b["b"] - 0.5 and b["t"] < a["b"] - 0.5
+
+
+@pytest.fixture(scope="module")
+def big_site(tmp_path_factory):
+    """A real essgraph serve process on a store where one cooperative has many facts."""
+    from ess_graph.serve.testing import ServerProcess
+    import pyoxigraph as ox
+    d = tmp_path_factory.mktemp("browser-big")
+    write_demo_store(d / "store", scale=60)
+    # long tokens without break opportunities, as in real clippings' graph names
+    store = ox.Store(str(d / "store"))
+    g = "https://w3id.org/essgraph/id/clipping/002_0c37a30f400a6855d7e84c7c69a0cdd7_000_d7e84c7c69a0cdd7/1"
+    ess = "https://w3id.org/essgraph/ontology#"
+    for path in ("territory/commune/05065", "authority/commune/05065", "org/cooperative-1"):
+        s = ox.NamedNode("https://w3id.org/essgraph/id/" + path)
+        store.add(ox.Quad(s, ox.NamedNode(ess + "country"), ox.Literal("FR"), ox.NamedNode(g)))
+        store.add(ox.Quad(s, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment"),
+                          ox.Literal("x" * 160), ox.NamedNode(g)))
+        store.add(ox.Quad(s, ox.NamedNode(ess + "seeAlsoResource"),
+                          ox.NamedNode("https://example.org/" + "averyveryverylongpathsegment" * 6), ox.NamedNode(g)))
+    store.flush()
+    del store
+    with ServerProcess(d / "store", "--workers", "2") as url:
+        yield url
+
+
+@pytest.mark.parametrize("width", [1280, 1920])
+@pytest.mark.parametrize("path", ["/id/territory/commune/05065", "/id/authority/commune/05065",
+                                  "/id/org/cooperative-1"])
+def test_resource_page_columns_do_not_overlap(big_site, browser, tmp_path, width, path):
+    page = browser.new_page(viewport={"width": width, "height": 1000})
+    page.goto(big_site + path)
+    page.wait_for_selector("h1")
+    shot = tmp_path / f"resource-{path.strip('/').replace('/', '-')}-{width}.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+    g = page.evaluate(LAYOUT_JS)
+    assert g["scrollWidth"] <= g["width"], f"the page scrolls sideways at {width} px"
+    assert g["tables"], "no facts table on the page"
+    if g["side"] and g["sideBoxes"]:
+        for t in g["tables"]:
+            assert t["r"] <= g["main"]["r"] + 0.5, f"a facts table overflows its column at {width} px: {t} vs {g['main']}"
+            for s in g["sideBoxes"]:
+                assert not _overlap(t, s), f"a facts table overlaps the side column at {width} px"
+        for c in g["cells"]:
+            for s in g["sideBoxes"]:
+                assert not _overlap(c, s), f"a table cell overlaps the side column at {width} px"
+        # side by side at these widths, not stacked
+        assert g["side"]["l"] >= g["main"]["r"] - 0.5
