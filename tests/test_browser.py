@@ -50,6 +50,10 @@ def browser():
         b.close()
 
 
+def set_query(page, text: str) -> None:
+    page.evaluate("t => window.essgraphEditor.setValue(t)", text)
+
+
 def test_query_page_runs_a_saved_query(site, browser, tmp_path):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     external = []
@@ -86,15 +90,56 @@ def test_query_page_runs_a_saved_query(site, browser, tmp_path):
     assert not external, f"the page fetched external resources: {external}"
 
 
+def test_query_editor_highlights_and_completes_offline(site, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    external = []
+    page.on("request", lambda req: None if req.url.startswith(site) else external.append(req.url))
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(site + "/")
+    page.wait_for_selector(".CodeMirror")
+    # SPARQL highlighting by the vendored CodeMirror mode
+    assert page.locator(".CodeMirror .cm-keyword").count() >= 3
+    kw = page.locator(".CodeMirror .cm-keyword", has_text="SELECT").first
+    assert kw.evaluate("e => getComputedStyle(e).color") != page.locator(".CodeMirror .cm-variable-2").first.evaluate(
+        "e => getComputedStyle(e).color")
+    # completion of an ontology term while typing a prefixed name
+    set_query(page, "SELECT * WHERE {\n  ?x a \n}")
+    page.evaluate("() => { const cm = window.essgraphEditor; cm.focus(); cm.setCursor({line: 1, ch: 7}); }")
+    page.keyboard.type("ess:Coop")
+    page.wait_for_selector(".CodeMirror-hints")
+    hints = page.locator(".CodeMirror-hint").all_inner_texts()
+    assert any(h.startswith("ess:Cooperative") for h in hints), hints
+    page.screenshot(path=str(tmp_path / "editor-completion.png"))
+    page.keyboard.press("Enter")
+    assert "?x a ess:Cooperative" in page.evaluate("() => window.essgraphEditor.getValue()")
+    # completion of a prefix declaration
+    set_query(page, "\nSELECT * WHERE { ?s ?p ?o } LIMIT 1")
+    page.evaluate("() => { const cm = window.essgraphEditor; cm.focus(); cm.setCursor({line: 0, ch: 0}); }")
+    page.keyboard.type("PREFIX dcter")
+    page.wait_for_selector(".CodeMirror-hints")
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => window.essgraphEditor.getLine(0)") == "PREFIX dcterms: <http://purl.org/dc/terms/>"
+    # Ctrl+Enter runs the query from the editor
+    set_query(page, "SELECT ?c WHERE { ?c a ess:Cooperative }")
+    page.evaluate("() => window.essgraphEditor.focus()")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector("#results-table tbody tr")
+    assert page.locator("#results-table tbody tr").count() == 4
+    assert not errors, errors
+    assert not external, f"the page fetched external resources: {external}"
+
+
 def test_query_page_free_query_and_error(site, browser):
     page = browser.new_page()
     page.goto(site + "/")
-    page.fill("#query", "SELECT ?x WHERE { ?x a }")
+    page.wait_for_selector(".CodeMirror")
+    set_query(page, "SELECT ?x WHERE { ?x a }")
     page.click("#run")
     page.wait_for_selector("pre.error")
     assert "error at 1:" in page.inner_text("pre.error")
     assert "400" in page.inner_text("#status")
-    page.fill("#query", "CONSTRUCT { ?c a ess:Cooperative } WHERE { ?c a ess:Cooperative }")
+    set_query(page, "CONSTRUCT { ?c a ess:Cooperative } WHERE { ?c a ess:Cooperative }")
     page.click("#run")
     page.wait_for_selector("#results-table tbody tr")
     assert page.locator("#results-table tbody tr").count() == 4

@@ -760,6 +760,52 @@ class EssGraphServer:
         return Response(out, headers={"content-type": fmt.content_type})
 
     # -- pages -----------------------------------------------------------
+    _terms_json: str | None = None
+
+    def ontology_terms_json(self) -> str:
+        """The ontology's classes and properties for the editor's completion:
+        [{curie, iri, kind: class|property, label}], read once from the bundled ontology."""
+        if self._terms_json is None:
+            from ..resources import ontology_dir
+            owl, rdfs, rdf = "http://www.w3.org/2002/07/owl#", PREFIXES["rdfs"], PREFIXES["rdf"]
+            kinds = {owl + "Class": "class", rdfs + "Class": "class", owl + "ObjectProperty": "property",
+                     owl + "DatatypeProperty": "property", owl + "AnnotationProperty": "property",
+                     rdf + "Property": "property"}
+            found: dict[str, dict] = {}
+            d = ontology_dir()
+            for path in sorted(d.glob("*.ttl")) if d.exists() else []:
+                try:
+                    quads = list(ox.parse(path=str(path), format=ox.RdfFormat.TURTLE))
+                except (SyntaxError, OSError):
+                    continue
+                labels: dict[str, tuple[int, str]] = {}
+                for q in quads:
+                    s, p, o = q.subject, q.predicate.value, q.object
+                    if not isinstance(s, ox.NamedNode):
+                        continue
+                    if p == RDF_TYPE and isinstance(o, ox.NamedNode) and o.value in kinds:
+                        found.setdefault(s.value, {"iri": s.value, "kind": kinds[o.value]})
+                    elif p == rdfs + "label" and isinstance(o, ox.Literal):
+                        rank = {"en": 0, "fr": 1}.get(o.language or "", 2)
+                        if s.value not in labels or rank < labels[s.value][0]:
+                            labels[s.value] = (rank, o.value)
+                for iri, t in found.items():
+                    if iri in labels:
+                        t["label"] = labels[iri][1]
+            terms = []
+            for iri, t in sorted(found.items()):
+                best = max((p for p, ns in PREFIXES.items() if iri.startswith(ns)),
+                           key=lambda p: len(PREFIXES[p]), default=None)
+                if best is None:
+                    continue
+                local = iri[len(PREFIXES[best]):]
+                if not re.match(r"^[A-Za-z_][\w\-.]*$", local):
+                    continue
+                terms.append({"curie": f"{best}:{local}", "iri": iri, "kind": t["kind"],
+                              "label": t.get("label", "")})
+            self._terms_json = json.dumps(terms, ensure_ascii=False).replace("</", "<\\/")
+        return self._terms_json
+
     async def home(self, request: Request) -> Response:
         queries = []
         for sq, needs, _ in self.offered_queries()[0]:
@@ -779,6 +825,7 @@ class EssGraphServer:
                                                                    default=str).replace("</", "<\\/"),
                           default_query=default_query, site=self.site(),
                           prefixes_json=json.dumps(PREFIXES), cfg=self.cfg,
+                          terms_json=self.ontology_terms_json(),
                           selected=request.query_params.get("saved", ""))
         return HTMLResponse(html)
 
