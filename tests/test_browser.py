@@ -3,6 +3,7 @@ Playwright) against the real uvicorn server: pick a saved query, run it,
 check the table and follow a resource link. The page must work offline."""
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -211,3 +212,43 @@ def test_resource_page_columns_do_not_overlap(big_site, browser, tmp_path, width
                 assert not _overlap(c, s), f"a table cell overlaps the side column at {width} px"
         # side by side at these widths, not stacked
         assert g["side"]["l"] >= g["main"]["r"] - 0.5
+
+
+def test_maps_draw_real_outlines(big_site, browser, tmp_path):
+    """A département's page shows its bundled outline (and its neighbours'), a
+    commune's page its département's outline around the commune's dot."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(big_site + "/id/territory/departement/05")
+    page.wait_for_selector("svg.map")
+    own = page.locator('svg.map path[data-role="self"]')
+    assert own.count() == 1
+    assert page.locator('svg.map path[data-role="neighbour"]').count() >= 4
+    d = own.get_attribute("d")
+    assert d.count("L") > 100, "the outline should be a real shape, not a box"
+    box = own.bounding_box()
+    assert box["width"] > 100 and box["height"] > 100
+    # the six real communes of the demo store (the others have made-up positions)
+    real = ["Guillestre", "Embrun", "Gap", "Briançon", "Ristolas", "Saint-Crépin"]
+    dots = page.locator("svg.map circle.map-inner").filter(
+        has=page.locator("title").filter(has_text=re.compile("^(" + "|".join(real) + ")$")))
+    assert dots.count() == 6
+    inside = 0
+    for i in range(dots.count()):
+        b = dots.nth(i).bounding_box()
+        cx, cy = b["x"] + b["width"] / 2, b["y"] + b["height"] / 2
+        inside += page.evaluate("([p, x, y]) => { const el = document.elementsFromPoint(x, y); "
+                                "return el.some(e => e.getAttribute && e.getAttribute('data-role') === 'self'); }",
+                                [None, cx, cy])
+    assert inside == 6, f"only {inside} of the 6 communes drawn inside the outline"
+    assert "CC BY 4.0" in page.locator("svg.map").text_content()
+    page.locator("svg.map").screenshot(path=str(tmp_path / "map-departement.png"))
+
+    page.goto(big_site + "/id/territory/commune/05065")
+    page.wait_for_selector("svg.map")
+    ctx = page.locator('svg.map path[data-role="context"]')
+    assert ctx.count() == 1 and "Hautes-Alpes" in ctx.text_content()
+    dot = page.locator("svg.map circle.map-self").bounding_box()
+    cb = ctx.bounding_box()
+    assert cb["x"] <= dot["x"] <= cb["x"] + cb["width"] and cb["y"] <= dot["y"] <= cb["y"] + cb["height"]
+    assert cb["width"] > 100  # zoomed on the département, not a dot in an empty box
+    page.locator("svg.map").screenshot(path=str(tmp_path / "map-commune.png"))

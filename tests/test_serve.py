@@ -314,7 +314,7 @@ def test_resource_page_html_with_relations_quotes_and_map(server):
     assert 'href="/id/post/commune-05065/maire"' in html                   # incoming relation
     assert "<mark>La commune de Guillestre est partenaire de la Coopérative Alpine" in html  # supporting quote
     assert 'href="/id/clipping/demo-00000"' in html                        # supporting clipping
-    assert "<svg" in html and "<polygon" in html                           # map of the governed commune
+    assert "<svg" in html and 'class="map-area" data-role="self"' in html  # map of the governed commune (its polygon)
     page = server.get("/id/territory/commune/05065", headers={"Accept": "text/html"}).text
     assert "<svg" in page and 'class="map-self"' in page
     svg = page.split("<svg")[1].split("</svg>")[0]
