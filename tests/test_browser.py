@@ -3,6 +3,7 @@ Playwright) against the real uvicorn server: pick a saved query, run it,
 check the table and follow a resource link. The page must work offline."""
 from __future__ import annotations
 
+import os
 import re
 import textwrap
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from ess_graph.serve import create_app
 from ess_graph.serve.testing import ServerThread, write_demo_store
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("ESSGRAPH_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync"]
 
@@ -44,7 +45,12 @@ def site(tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
-    assert Path(CHROMIUM).exists(), "Debian chromium is required for this test"
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") or os.environ.get("ESSGRAPH_REQUIRE_BROWSER"):
+            pytest.fail("Debian chromium (/usr/bin/chromium) is required for this test in CI: "
+                        "run tools/ensure_chromium.sh as root")
+        pytest.skip("Debian chromium is not installed: run 'sudo apt-get install chromium' "
+                    "(or tools/ensure_chromium.sh as root) for the browser test")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b
