@@ -356,3 +356,52 @@ def test_repeated_answers_follow_writes(server):
     r = client.get("/sparql", params={"query": "SELECT (RAND() AS ?r) {}"}).json()
     r2 = client.get("/sparql", params={"query": "SELECT (RAND() AS ?r) {}"}).json()
     assert r != r2  # never cached
+
+
+# -- rdflib's SPARQLStore / SPARQLUpdateStore and the Graph Store over requests ------
+
+@pytest.mark.parametrize("method", ["GET", "POST", "POST_FORM"])
+def test_rdflib_sparqlstore(server, method):
+    from rdflib import Graph, URIRef
+    from rdflib.plugins.stores.sparqlstore import SPARQLStore
+    _, proc = server
+    store = SPARQLStore(proc.url + "/sparql", method=method)
+    g = Graph(store)
+    rows = list(g.query("SELECT ?l WHERE { <https://w3id.org/essgraph/id/org/cooperative-alpine> "
+                        "<http://www.w3.org/2000/01/rdf-schema#label> ?l }"))
+    assert [str(r[0]) for r in rows] == ["Coopérative Alpine"]
+    assert g.query("ASK { ?s ?p ?o }").askAnswer is True
+    res = g.query("CONSTRUCT { ?c a <urn:Coop> } WHERE { ?c a <https://w3id.org/essgraph/ontology#Cooperative> }")
+    assert (URIRef("https://w3id.org/essgraph/id/org/cooperative-alpine"), None, None) in res.graph
+    store.close()
+
+
+def test_rdflib_sparqlupdatestore_with_token(server):
+    from rdflib import Graph, Literal, URIRef
+    from rdflib.plugins.stores.sparqlstore import SPARQLUpdateStore
+    client, proc = server
+    store = SPARQLUpdateStore(proc.url + "/sparql", proc.url + "/update", headers=dict(AUTH))
+    g = Graph(store, identifier=URIRef("urn:g:rdflib"))
+    g.add((URIRef("urn:s"), URIRef("urn:p"), Literal("o")))
+    assert client.get("/sparql", params={"query": "ASK { GRAPH <urn:g:rdflib> { <urn:s> <urn:p> 'o' } }"}).json()["boolean"]
+    g.remove((URIRef("urn:s"), None, None))
+    assert not client.get("/sparql", params={"query": "ASK { GRAPH <urn:g:rdflib> { <urn:s> ?p ?o } }"}).json()["boolean"]
+    store.close()
+
+
+def test_graph_store_protocol_with_requests(server):
+    import requests
+    _, proc = server
+    g = proc.url + "/store?graph=urn:g:requests"
+    r = requests.put(g, data="<urn:a> <urn:b> <urn:c> .", headers={"Content-Type": "text/turtle", **AUTH}, timeout=30)
+    assert r.status_code == 201
+    r = requests.post(g, data="<urn:a> <urn:b> <urn:d> .", headers={"Content-Type": "application/n-triples", **AUTH},
+                      timeout=30)
+    assert r.status_code in (200, 204)
+    r = requests.get(g, headers={"Accept": "application/n-triples"}, timeout=30)
+    assert r.status_code == 200 and r.text.count("\n") == 2
+    r = requests.head(g, timeout=30)
+    assert r.status_code == 200
+    r = requests.delete(g, headers=AUTH, timeout=30)
+    assert r.status_code == 204
+    assert requests.get(g, timeout=30).status_code == 404
