@@ -111,3 +111,23 @@ def test_endless_queries_do_not_delay_cheap_ones(server):
         time.sleep(0.2)
     assert (h["heavy_running"], h["heavy_waiting"], h["workers"]) == (0, 0, 3), h
     assert client.get("/sparql", params={"query": CHEAP}).json()["boolean"] is True
+
+
+def test_a_request_known_to_run_long_goes_straight_to_the_slow_lane(server):
+    client, proc = server
+    q = ENDLESS.replace("?m ?x ?y", "?m ?x ?z")  # a text of its own
+    r = client.get("/sparql", params={"query": q})
+    assert r.status_code == 503 and "timed out" in r.text
+    before = client.get("/health").json()
+    out: dict = {}
+    th = _in_background(client, q, out, "again")
+    time.sleep(0.3)  # before the 0.5 s threshold: already in the slow lane
+    h = client.get("/health").json()
+    assert h.get("slow_lane_direct", 0) == before.get("slow_lane_direct", 0) + 1, h
+    assert h["heavy_running"] + h["heavy_waiting"] >= 1
+    # the fast lane kept all its workers for cheap queries
+    t = time.monotonic()
+    assert client.get("/sparql", params={"query": CHEAP}).json()["boolean"] is True
+    assert time.monotonic() - t < 0.5
+    th.join(60)
+    assert out["again"][0] == 503

@@ -221,7 +221,10 @@ class EssGraphServer:
         self._void_cache: tuple[int, dict] | None = None
         self._remote_cache: dict[tuple[str, str], list[str]] = {}
         self._service_cache: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
+        from collections import OrderedDict
+
         from .resultcache import ResultCache
+        self._known_heavy: OrderedDict = OrderedDict()
         self.cache = ResultCache(cfg.result_cache_mib * 2 ** 20, str(cfg.store_path))
         from jinja2 import Environment, FileSystemLoader, select_autoescape
         self.jinja = Environment(loader=FileSystemLoader(str(TEMPLATES)),
@@ -287,23 +290,48 @@ class EssGraphServer:
             if hit is not None:
                 header, out = hit
                 return self._response(header, out)
+        hkey = None if write else self._heavy_key(job, body)
         try:
             if write:
                 header, out = await self.pool.write(job, body, timeout=t)
                 self.cache.clear()
             else:
-                header, out = await self.pool.run(job, body, timeout=t)
+                header, out = await self.pool.run(job, body, timeout=t, slow=hkey in self._known_heavy)
                 self.cache.put(key, header, out)
+                self._learn(hkey, header.get("elapsed", 0.0) > self.pool.heavy_after)
         except JobTimeout:
+            self._learn(hkey, True)
             return text_error(503, f"query timed out: stopped after the limit of {t:g} s "
                                    "(simplify the query, add a LIMIT, or use a saved query)")
         except PoolBusy as e:
             return text_error(503, f"server busy: {e}; try again later", {"Retry-After": "5"})
         except MemoryLimit as e:
+            self._learn(hkey, True)
             return text_error(422, f"{e}; simplify the query or add a LIMIT")
         except WorkerDied as e:
             return text_error(500, str(e))
         return self._response(header, out)
+
+    # requests seen to run long go straight to the slow lane next time
+    _KNOWN_HEAVY_MAX = 4096
+
+    @staticmethod
+    def _heavy_key(job: dict, body: bytes):
+        if job.get("op") not in ("query", "saved"):
+            return None
+        return hash((job.get("op"), job.get("name"), repr(sorted((job.get("values") or {}).items())),
+                     repr(job.get("default_graphs")), repr(job.get("named_graphs")), body))
+
+    def _learn(self, hkey, heavy: bool) -> None:
+        if hkey is None:
+            return
+        if heavy:
+            self._known_heavy[hkey] = True
+            self._known_heavy.move_to_end(hkey)
+            while len(self._known_heavy) > self._KNOWN_HEAVY_MAX:
+                self._known_heavy.popitem(last=False)
+        else:
+            self._known_heavy.pop(hkey, None)
 
     @staticmethod
     def _response(header: dict, out: bytes) -> Response:

@@ -314,11 +314,11 @@ class WorkerPool:
         self.stats["memory_kills" if isinstance(reason, MemoryLimit) else "busy_kills"] += 1
         w.kill()
 
-    def _make_heavy(self, w: _Proc) -> None:
+    def _make_heavy(self, w: _Proc, spare: bool = True) -> None:
         w.heavy = True
         self.stats["heavy"] += 1
         _renice(w.pid, HEAVY_NICE)
-        if not self._closed:
+        if spare and not self._closed:
             self._spawn_task(self._add_worker())  # keeps the fast lane at `size` workers
         if len(self._heavy) < self.max_heavy:
             self._heavy.add(w)
@@ -415,18 +415,40 @@ class WorkerPool:
             raise asyncio.TimeoutError
         return await asyncio.wait_for(read_async(w.reader), remaining)
 
-    async def run(self, job: dict, body: bytes = b"", *, timeout: float) -> tuple[dict, bytes]:
-        """Run a read job on an idle worker; JobTimeout past ``timeout`` seconds."""
+    async def run(self, job: dict, body: bytes = b"", *, timeout: float,
+                  slow: bool = False) -> tuple[dict, bytes]:
+        """Run a read job on an idle worker; JobTimeout past ``timeout`` seconds.
+
+        ``slow``: the job is known to be long-running (the same request was
+        before): it goes straight to the slow lane on a worker of its own,
+        so it never takes a fast-lane worker. The answer's header carries
+        ``elapsed`` (seconds the job ran)."""
         deadline = time.monotonic() + timeout
         if self._dirty:
             await self._refresh_snapshot(deadline)
-        try:
-            w = await asyncio.wait_for(self._idle.get(), max(0.0, deadline - time.monotonic()))
-        except asyncio.TimeoutError:
-            raise PoolBusy("all query workers stayed busy") from None
+        if slow:
+            if len(self._heavy) >= self.max_heavy and len(self._paused) >= self.max_paused:
+                raise PoolBusy(f"{len(self._heavy)} long-running queries are running and "
+                               f"{len(self._paused)} are waiting (limits {self.max_heavy} and "
+                               f"{self.max_paused})")
+            try:
+                w = await asyncio.wait_for(_spawn(self._reader_cfg()), max(0.0, deadline - time.monotonic()))
+            except asyncio.TimeoutError:
+                raise PoolBusy("no query worker could be started in time") from None
+            except StoreError as e:
+                raise WorkerDied(f"a query worker could not start: {e}") from None
+            self._all.add(w)
+            self.stats["slow_lane_direct"] = self.stats.get("slow_lane_direct", 0) + 1
+        else:
+            try:
+                w = await asyncio.wait_for(self._idle.get(), max(0.0, deadline - time.monotonic()))
+            except asyncio.TimeoutError:
+                raise PoolBusy("all query workers stayed busy") from None
         job = dict(job, snapshot=self.snapshot)
-        w.busy_since = time.monotonic()
+        started = w.busy_since = time.monotonic()
         self._busy.add(w)
+        if slow:
+            self._make_heavy(w, spare=False)
         try:
             result = await self._exchange(w, job, body, deadline)
         except asyncio.TimeoutError:
@@ -448,6 +470,7 @@ class WorkerPool:
             if w.heavy:
                 self._heavy_done(w)
         w.jobs += 1
+        result[0]["elapsed"] = round(time.monotonic() - started, 4)
         if w.heavy:
             self._retire(w)
         elif w.jobs >= self.max_jobs:  # recycle: bounds any slow growth of a worker's memory
