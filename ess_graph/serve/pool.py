@@ -121,12 +121,13 @@ class _Proc:
             pass
 
 
-async def _spawn(cfg: dict, startup_timeout: float = 60.0) -> _Proc:
-    w, _ = await _spawn_with_header(cfg, startup_timeout)
+async def _spawn(cfg: dict, startup_timeout: float = 60.0, nice: int = 0) -> _Proc:
+    w, _ = await _spawn_with_header(cfg, startup_timeout, nice)
     return w
 
 
-async def _spawn_with_header(cfg: dict, startup_timeout: float = 60.0) -> tuple[_Proc, dict]:
+async def _spawn_with_header(cfg: dict, startup_timeout: float = 60.0,
+                             nice: int = 0) -> tuple[_Proc, dict]:
     parent, child = socket.socketpair()
     env = dict(os.environ)
     env["PYTHONPATH"] = _PKG_PARENT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -135,7 +136,7 @@ async def _spawn_with_header(cfg: dict, startup_timeout: float = 60.0) -> tuple[
     try:
         proc = subprocess.Popen([sys.executable, "-m", "ess_graph.serve.worker", json.dumps(conf)],
                                 pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, env=env,
-                                close_fds=True)
+                                close_fds=True, preexec_fn=(lambda: os.nice(nice)) if nice else None)
     finally:
         child.close()
     reader, writer = await asyncio.open_unix_connection(sock=parent, limit=2 ** 20)
@@ -432,7 +433,9 @@ class WorkerPool:
                                f"{len(self._paused)} are waiting (limits {self.max_heavy} and "
                                f"{self.max_paused})")
             try:
-                w = await asyncio.wait_for(_spawn(self._reader_cfg()), max(0.0, deadline - time.monotonic()))
+                # started at low priority: its start-up does not compete with cheap queries
+                w = await asyncio.wait_for(_spawn(self._reader_cfg(), nice=HEAVY_NICE),
+                                           max(0.0, deadline - time.monotonic()))
             except asyncio.TimeoutError:
                 raise PoolBusy("no query worker could be started in time") from None
             except StoreError as e:
