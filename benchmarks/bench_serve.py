@@ -348,6 +348,8 @@ def main() -> int:
         print(json.dumps({k: report[k] for k in ("essgraph", "oxigraph", "throughput_ratio", "cheap_p50_ratio")}),
               file=sys.stderr)
         if args.only_throughput:
+            if args.out:
+                Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
             print(json.dumps(report, indent=2))
             return 0
 

@@ -1,6 +1,8 @@
-"""The query page in a real headless browser (Debian chromium driven by
-Playwright) against the real uvicorn server: pick a saved query, run it,
-check the table and follow a resource link. The page must work offline."""
+"""The pages in a real headless browser (Debian chromium driven by
+Playwright) against a real ``essgraph serve`` process: the query page (saved
+queries, the SPARQL editor with highlighting and completion, results, errors),
+the layout of resource pages at 1280 and 1920 px checked by element geometry
+(screenshots in the test's tmp dir) and the maps. Everything works offline."""
 from __future__ import annotations
 
 import os
@@ -10,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ess_graph.serve import create_app
-from ess_graph.serve.testing import ServerThread, write_demo_store
+from ess_graph.serve.testing import ServerProcess, write_demo_store
 
 CHROMIUM = os.environ.get("ESSGRAPH_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -37,8 +38,9 @@ def site(tmp_path_factory):
     write_demo_store(d / "store", scale=4)
     (d / "queries").mkdir()
     (d / "queries" / "coops.rq").write_text(textwrap.dedent(SAVED), encoding="utf-8")
-    app = create_app(d / "store", queries_dir=d / "queries", workers=2, timeout=10)
-    with ServerThread(app) as url:
+
+    with ServerProcess(d / "store", "--queries-dir", str(d / "queries"), "--workers", "2",
+                       "--timeout", "10") as url:
         yield url
 
 
@@ -174,7 +176,7 @@ def _overlap(a, b):
 @pytest.fixture(scope="module")
 def big_site(tmp_path_factory):
     """A real essgraph serve process on a store where one cooperative has many facts."""
-    from ess_graph.serve.testing import ServerProcess
+
     import pyoxigraph as ox
     d = tmp_path_factory.mktemp("browser-big")
     write_demo_store(d / "store", scale=60)
