@@ -37,7 +37,7 @@ from ..serve.app import (DEFAULT_MAX_QUERY_MEMORY_MIB, DEFAULT_MAX_REQUEST_BYTES
                    "header), and its id/ is the IRI namespace served under /id/ (default "
                    "https://w3id.org/essgraph/id/).")
 @click.option("--workers", default=0, type=int,
-              help="Query worker processes of the fast lane (default: four per CPU, at least 4). "
+              help="Query worker processes of the fast lane (default: four per CPU, between 4 and 16). "
                    "A query running longer than 0.5 s moves to the slow lane (lower CPU priority) "
                    "and a fresh worker takes its place.")
 @click.option("--max-heavy", default=0, type=int,

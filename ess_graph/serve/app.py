@@ -88,7 +88,7 @@ class ServeConfig:
     cors_origins: tuple[str, ...] = ()
     allow_service: tuple[str, ...] = ()
     base_url: str | None = None          # the server's public URL; its id/ is the IRI namespace served under /id/
-    workers: int = 0                     # fast-lane workers; 0 = four per CPU, at least 4
+    workers: int = 0                     # fast-lane workers; 0 = four per CPU, between 4 and 16
     max_heavy: int = 0                   # long-running queries run at once; 0 = one per CPU
     max_query_memory: int = DEFAULT_MAX_QUERY_MEMORY_MIB   # MiB of resident memory per query worker
     max_total_memory: int = DEFAULT_MAX_TOTAL_MEMORY_MIB   # MiB, all workers together
@@ -107,7 +107,7 @@ class ServeConfig:
             self.base_url = b[:-3] if b.endswith("/id/") else b
             self.resource_base = self.base_url + "id/"
         if not self.workers:
-            self.workers = max(4, 4 * (os.cpu_count() or 1))
+            self.workers = max(4, min(16, 4 * (os.cpu_count() or 1)))
         if not self.max_heavy:
             self.max_heavy = max(1, os.cpu_count() or 1)
 
