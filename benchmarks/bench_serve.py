@@ -7,7 +7,11 @@ Same on-disk store, same query mix, measured in the same run:
   and under the concurrent load;
 * resident memory of essgraph serve (HTTP process + workers) sampled every
   1,000 requests over a long run (default 10,000 requests);
-* abuse: an endless query while simple queries keep being answered.
+* abuse: an endless query while simple queries keep being answered;
+* attack: 8 clients looping on endless queries and 8 on memory-hungry ones
+  while one client sends a stream of cheap queries: their p50/p99 and the
+  server's peak resident memory (HTTP process + all workers, sampled every
+  100 ms).
 
 Usage (writes a JSON report and prints a Markdown summary)::
 
@@ -52,6 +56,13 @@ ADHOC = [
     "ASK { ?x a ess:Clipping }",
     "CONSTRUCT { ?o rdfs:label ?l } WHERE { ?o a ess:Cooperative ; rdfs:label ?l } LIMIT 50",
 ]
+
+
+# cheap lookups of the mix: their latency under the mixed load is reported apart
+CHEAP = {ADHOC[1], ADHOC[2], ADHOC[4]}
+
+ENDLESS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+HUNGRY = "SELECT ?a ?d WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f"
 
 
 def percentile(xs, p):
@@ -104,9 +115,12 @@ def mix_queries(saved) -> list[str]:
     return texts
 
 
-async def load(url: str, queries: list[str], n: int, clients: int, accept="application/sparql-results+json"):
+async def load(url: str, queries: list[str], n: int, clients: int, accept="application/sparql-results+json",
+               cheap_lat: list | None = None):
     """n requests over `clients` concurrent connections; returns (seconds, latencies, errors)."""
     lat: list[float] = []
+    prefix = sparql_prefix_block()
+    cheap_texts = {prefix + q for q in CHEAP}
     errors = 0
     counter = iter(range(n))
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -119,6 +133,8 @@ async def load(url: str, queries: list[str], n: int, clients: int, accept="appli
                 r = await client.post(url, data={"query": q}, headers={"Accept": accept + ", */*;q=0.1"})
                 await r.aread()
                 lat.append(time.perf_counter() - t)
+                if cheap_lat is not None and q in cheap_texts:
+                    cheap_lat.append(lat[-1])
                 if r.status_code != 200:
                     errors += 1
         t0 = time.perf_counter()
@@ -180,6 +196,63 @@ async def abuse(base: str, timeout_s: float):
                 "simple_max_ms_meanwhile": round(max(quick) * 1000, 1), "timeout_s": timeout_s}
 
 
+async def attack(base: str, pid: int, seconds: float, endless: int = 8, hungry: int = 8):
+    """`endless` + `hungry` clients loop on expensive queries while one client
+    sends cheap queries back to back; the server's resident memory is sampled."""
+    stop = asyncio.Event()
+    statuses: dict[str, dict[int, int]] = {"endless": {}, "hungry": {}}
+
+    async def attacker(kind, query):
+        async with httpx.AsyncClient(timeout=600) as c:
+            while not stop.is_set():
+                try:
+                    r = await c.get(base + "/sparql", params={"query": query})
+                    statuses[kind][r.status_code] = statuses[kind].get(r.status_code, 0) + 1
+                    if r.status_code == 503 and "busy" in r.text:
+                        await asyncio.sleep(1.0)
+                except httpx.HTTPError:
+                    statuses[kind][0] = statuses[kind].get(0, 0) + 1
+
+    peak = [0]
+    samples = []
+
+    async def sampler():
+        while not stop.is_set():
+            rss = rss_tree_kib(pid)
+            samples.append(rss)
+            peak[0] = max(peak[0], rss)
+            await asyncio.sleep(0.1)
+
+    tasks = [asyncio.create_task(attacker("endless", ENDLESS)) for _ in range(endless)]
+    tasks += [asyncio.create_task(attacker("hungry", HUNGRY)) for _ in range(hungry)]
+    tasks.append(asyncio.create_task(sampler()))
+    await asyncio.sleep(2.0)  # let the attack build up
+    lat, bad = [], 0
+    cheap_queries = [sparql_prefix_block() + q for q in CHEAP]
+    async with httpx.AsyncClient(timeout=60) as c:
+        t_end = time.perf_counter() + seconds
+        i = 0
+        while time.perf_counter() < t_end:
+            t = time.perf_counter()
+            r = await c.post(base + "/sparql", data={"query": cheap_queries[i % len(cheap_queries)]})
+            lat.append(time.perf_counter() - t)
+            bad += r.status_code != 200
+            i += 1
+    stop.set()
+    await asyncio.sleep(0)
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return {"seconds": seconds, "endless_clients": endless, "hungry_clients": hungry,
+            "cheap_requests": len(lat), "cheap_errors": bad,
+            "cheap_p50_ms": round(percentile(lat, 50) * 1000, 1),
+            "cheap_p99_ms": round(percentile(lat, 99) * 1000, 1),
+            "cheap_max_ms": round(max(lat) * 1000, 1),
+            "peak_rss_mib": round(peak[0] / 1024, 1),
+            "median_rss_mib": round(statistics.median(samples) / 1024, 1) if samples else None,
+            "attacker_statuses": statuses}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--store", help="existing store (default: build the demo store at --scale)")
@@ -190,6 +263,13 @@ def main() -> int:
     ap.add_argument("--reps", type=int, default=50, help="repetitions per saved query for latency")
     ap.add_argument("--workers", type=int, default=0)
     ap.add_argument("--timeout", type=float, default=5.0)
+    ap.add_argument("--attack-seconds", type=float, default=30.0,
+                    help="how long the cheap stream runs under 8 endless + 8 memory-hungry clients")
+    ap.add_argument("--only-throughput", action="store_true",
+                    help="stop after the throughput comparison")
+    ap.add_argument("--server-arg", action="append", default=[],
+                    help="extra option for essgraph serve, e.g. --server-arg=--result-cache=0 (repeatable)")
+    ap.add_argument("--only-attack", action="store_true", help="run only the attack scenario")
     ap.add_argument("--skip", action="append", default=[],
                     help="saved query to leave out of the mix (repeatable); queries using SERVICE "
                          "are always left out (the server refuses them)")
@@ -214,6 +294,8 @@ def main() -> int:
                "--port", str(ess_port), "--timeout", str(args.timeout), "--log-level", "warning"]
         if args.workers:
             cmd += ["--workers", str(args.workers)]
+        for a in args.server_arg:
+            cmd += a.split("=", 1) if a.startswith("--") and "=" in a else [a]
         ess = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, cwd=str(ROOT))
         procs.append(ess)
         oxs = subprocess.Popen([str(OXIGRAPH), "serve-read-only", "--location", str(store), "--bind",
@@ -224,6 +306,13 @@ def main() -> int:
         wait_up(ess_url, ess)
         wait_up(ox_url, oxs)
 
+        if args.only_attack:
+            wait_up(ess_url, ess)
+            rep = {"attack": asyncio.run(attack(f"http://127.0.0.1:{ess_port}", ess.pid, args.attack_seconds))}
+            print(json.dumps(rep, indent=2))
+            if args.out:
+                Path(args.out).write_text(json.dumps(rep, indent=2) + "\n")
+            return 0
         report: dict = {"store_quads": None, "clients": args.clients, "requests": args.requests,
                         "queries_in_mix": len(queries), "cpu_count": os.cpu_count(),
                         "saved_in_mix": [sq.name for sq in saved],
@@ -237,18 +326,32 @@ def main() -> int:
         runs = {"essgraph": [], "oxigraph": []}
         for _ in range(3):
             for name, url in (("oxigraph", ox_url), ("essgraph", ess_url)):
-                secs, lat, errs = asyncio.run(load(url, queries, args.requests, args.clients))
+                cheap: list[float] = []
+                secs, lat, errs = asyncio.run(load(url, queries, args.requests, args.clients, cheap_lat=cheap))
                 runs[name].append({"rps": args.requests / secs, "p50_ms": percentile(lat, 50) * 1000,
-                                   "p99_ms": percentile(lat, 99) * 1000, "errors": errs})
+                                   "p99_ms": percentile(lat, 99) * 1000, "errors": errs,
+                                   "cheap_p50_ms": percentile(cheap, 50) * 1000,
+                                   "cheap_p99_ms": percentile(cheap, 99) * 1000})
         for name in runs:
             report[name] = {
                 "rps_median": round(statistics.median(x["rps"] for x in runs[name]), 1),
                 "rps_runs": [round(x["rps"], 1) for x in runs[name]],
                 "p50_ms_median": round(statistics.median(x["p50_ms"] for x in runs[name]), 2),
                 "p99_ms_median": round(statistics.median(x["p99_ms"] for x in runs[name]), 2),
+                "cheap_p50_ms_median": round(statistics.median(x["cheap_p50_ms"] for x in runs[name]), 2),
+                "cheap_p99_ms_median": round(statistics.median(x["cheap_p99_ms"] for x in runs[name]), 2),
                 "errors": sum(x["errors"] for x in runs[name]),
             }
         report["throughput_ratio"] = round(report["essgraph"]["rps_median"] / report["oxigraph"]["rps_median"], 3)
+        report["cheap_p50_ratio"] = round(report["essgraph"]["cheap_p50_ms_median"]
+                                          / report["oxigraph"]["cheap_p50_ms_median"], 2)
+        print(json.dumps({k: report[k] for k in ("essgraph", "oxigraph", "throughput_ratio", "cheap_p50_ratio")}),
+              file=sys.stderr)
+        if args.only_throughput:
+            if args.out:
+                Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+            print(json.dumps(report, indent=2))
+            return 0
 
         base = f"http://127.0.0.1:{ess_port}"
         # the same saved queries evaluated in-process by pyoxigraph: the engine's share
@@ -286,6 +389,7 @@ def main() -> int:
         report["memory_requests"] = done
 
         report["abuse"] = asyncio.run(abuse(base, args.timeout))
+        report["attack"] = asyncio.run(attack(base, ess.pid, args.attack_seconds))
         if args.out:
             Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
         print(json.dumps(report, indent=2))

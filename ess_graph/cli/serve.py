@@ -4,8 +4,9 @@ from __future__ import annotations
 import click
 
 from . import store_option
-from ..serve.app import (DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_ROWS,
-                         DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_PER_PAGE, DEFAULT_TIMEOUT)
+from ..serve.app import (DEFAULT_MAX_QUERY_MEMORY_MIB, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_RESULT_BYTES,
+                         DEFAULT_MAX_ROWS, DEFAULT_MAX_TOTAL_MEMORY_MIB, DEFAULT_MAX_UPLOAD_BYTES,
+                         DEFAULT_PER_PAGE, DEFAULT_RESULT_CACHE_MIB, DEFAULT_TIMEOUT)
 
 
 @click.command("serve")
@@ -31,10 +32,27 @@ from ..serve.app import (DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_RESULT_BYTES, DE
               help="Allow SERVICE (federated query) to endpoints starting with URL-PREFIX; repeatable. "
                    "Without it, SERVICE and LOAD to any host are refused.")
 @click.option("--base-url", default=None,
-              help="IRI namespace served under /id/ (default https://w3id.org/essgraph/id/); set it "
-                   "to the server's own URL when IRIs are minted there, e.g. https://data.example.org/.")
+              help="The server's public URL, e.g. https://data.example.org/ (as in 'essgraph export'): "
+                   "every absolute URL the server writes is built from it (never from the Host "
+                   "header), and its id/ is the IRI namespace served under /id/ (default "
+                   "https://w3id.org/essgraph/id/).")
 @click.option("--workers", default=0, type=int,
-              help="Query worker processes (default: one per CPU, at least 2).")
+              help="Query worker processes of the fast lane (default: four per CPU, between 4 and 16). "
+                   "A query running longer than 0.5 s moves to the slow lane (lower CPU priority) "
+                   "and a fresh worker takes its place.")
+@click.option("--max-heavy", default=0, type=int,
+              help="Long-running queries (over 0.5 s) run at once (default: one per CPU); "
+                   "further ones are paused until a slot frees.")
+@click.option("--max-query-memory", default=DEFAULT_MAX_QUERY_MEMORY_MIB, show_default=True, type=int,
+              metavar="MIB", help="Resident memory a query's worker may use; past it the query is "
+                                  "stopped with 422 (0: no limit).")
+@click.option("--max-total-memory", default=DEFAULT_MAX_TOTAL_MEMORY_MIB, show_default=True, type=int,
+              metavar="MIB", help="Resident memory of all workers together; past it the largest "
+                                  "query is stopped with 422 (0: no limit).")
+@click.option("--result-cache", "result_cache_mib", default=DEFAULT_RESULT_CACHE_MIB, show_default=True,
+              type=int, metavar="MIB",
+              help="Keep recent answers (up to 1 MiB each) for repeated identical requests on the "
+                   "same state of the store; 0 turns it off.")
 @click.option("--per-page", default=DEFAULT_PER_PAGE, show_default=True, type=int,
               help="Default page size of the saved-query API.")
 @click.option("--queries-dir", type=click.Path(file_okay=False, exists=True), default=None,
@@ -42,7 +60,8 @@ from ..serve.app import (DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_RESULT_BYTES, DE
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def command(store, host, port, write_token, timeout, max_rows, max_result_bytes, max_request_bytes,
-            max_upload_bytes, cors, allow_service, base_url, workers, per_page, queries_dir, log_level):
+            max_upload_bytes, cors, allow_service, base_url, workers, max_heavy, max_query_memory,
+            max_total_memory, result_cache_mib, per_page, queries_dir, log_level):
     """Serve the store: SPARQL 1.1 endpoint (/sparql), Graph Store (/store),
     saved queries as a Web API (/queries, /openapi.json), a page for every
     essgraph IRI (/id/...) and a query page (/).
@@ -55,4 +74,6 @@ def command(store, host, port, write_token, timeout, max_rows, max_result_bytes,
     run(store, host=host, port=port, log_level=log_level, write_token=write_token, timeout=timeout,
         max_rows=max_rows, max_result_bytes=max_result_bytes, max_request_bytes=max_request_bytes,
         max_upload_bytes=max_upload_bytes, cors_origins=tuple(cors), allow_service=tuple(allow_service),
-        base_url=base_url, workers=workers, per_page=per_page, queries_dir=queries_dir)
+        base_url=base_url, workers=workers, per_page=per_page, queries_dir=queries_dir,
+        max_heavy=max_heavy, max_query_memory=max_query_memory, max_total_memory=max_total_memory,
+        result_cache_mib=result_cache_mib)

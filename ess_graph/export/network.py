@@ -25,6 +25,12 @@ def _geometry(t) -> dict | None:
             return json.loads(json.dumps(geom))  # tuples -> lists
         except Exception:  # unparsable geometry: fall back to the centroid
             pass
+    if t.kind in ("Departement", "Region") and t.code_insee:
+        # simplified outline bundled in data/geo (metropolitan France, CC BY 4.0)
+        from ..serve.outlines import geometry_for
+        outline = geometry_for(t.kind, t.code_insee)
+        if outline:
+            return outline
     if t.lon is not None and t.lat is not None:
         return {"type": "Point", "coordinates": [t.lon, t.lat]}
     return None

@@ -36,7 +36,7 @@ from ..errors import QueryError, StoreError
 from ..namespaces import ESS, ID, PREFIXES, sparql_prefix_block
 from . import formats as F
 from . import sparql_text
-from .pool import JobTimeout, PoolBusy, WorkerDied, WorkerPool
+from .pool import JobTimeout, MemoryLimit, PoolBusy, WorkerDied, WorkerPool
 
 log = logging.getLogger("essgraph.serve")
 
@@ -51,6 +51,9 @@ DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024
 DEFAULT_MAX_UPLOAD_BYTES = 256 * 1024 * 1024
 DEFAULT_BODY_TIMEOUT = 30.0
 DEFAULT_PER_PAGE = 100
+DEFAULT_MAX_QUERY_MEMORY_MIB = 512
+DEFAULT_MAX_TOTAL_MEMORY_MIB = 2560
+DEFAULT_RESULT_CACHE_MIB = 64
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 FORMATS_NS = "http://www.w3.org/ns/formats/"
@@ -84,18 +87,29 @@ class ServeConfig:
     body_timeout: float = DEFAULT_BODY_TIMEOUT
     cors_origins: tuple[str, ...] = ()
     allow_service: tuple[str, ...] = ()
-    base_url: str | None = None          # IRI namespace served under /id/
-    workers: int = 0                     # 0 = one per CPU, at least 2
+    base_url: str | None = None          # the server's public URL; its id/ is the IRI namespace served under /id/
+    workers: int = 0                     # fast-lane workers; 0 = four per CPU, between 4 and 16
+    max_heavy: int = 0                   # long-running queries run at once; 0 = one per CPU
+    max_query_memory: int = DEFAULT_MAX_QUERY_MEMORY_MIB   # MiB of resident memory per query worker
+    max_total_memory: int = DEFAULT_MAX_TOTAL_MEMORY_MIB   # MiB, all workers together
+    result_cache_mib: int = DEFAULT_RESULT_CACHE_MIB       # recent answers kept in the HTTP process
     queries_dir: str | None = None
     per_page: int = DEFAULT_PER_PAGE
     resource_base: str = field(init=False, default=ID)
 
     def __post_init__(self):
         if self.base_url:
+            if not re.match(r"^https?://[^/?#\s]+(/[^?#\s]*)?$", self.base_url):
+                from ..errors import InputError
+                raise InputError(f"--base-url must be an http(s) URL without query or fragment, "
+                                 f"got {self.base_url!r}")
             b = self.base_url if self.base_url.endswith("/") else self.base_url + "/"
-            self.resource_base = b if b.endswith("/id/") else b + "id/"
+            self.base_url = b[:-3] if b.endswith("/id/") else b
+            self.resource_base = self.base_url + "id/"
         if not self.workers:
-            self.workers = max(2, os.cpu_count() or 2)
+            self.workers = max(4, min(16, 4 * (os.cpu_count() or 1)))
+        if not self.max_heavy:
+            self.max_heavy = max(1, os.cpu_count() or 1)
 
 
 # --------------------------------------------------------------------------
@@ -146,12 +160,52 @@ def decode_utf8(body: bytes, params: dict[str, str]) -> str:
         raise HTTPError(400, f"request body is not valid UTF-8 (byte {e.start})") from None
 
 
+def root_url(request: Request) -> str:
+    """The server's URL ending in "/": ``--base-url`` when given, else the
+    address the connection was accepted on. Never the Host header, which
+    any client can set."""
+    cfg = request.app.state.essgraph.cfg
+    if cfg.base_url:
+        return cfg.base_url
+    server = request.scope.get("server") or ("127.0.0.1", 80)
+    host, port = server[0], server[1]
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    scheme = "https" if request.scope.get("scheme") == "https" else "http"
+    default = 443 if scheme == "https" else 80
+    return f"{scheme}://{host}{'' if port in (default, None) else ':' + str(port)}/"
+
+
 def endpoint_url(request: Request) -> str:
-    return str(request.url.replace(query="", fragment=""))
+    """The absolute URL of the requested path under :func:`root_url`."""
+    return root_url(request) + quote(request.url.path.lstrip("/"), safe="/:@!$&'()*+,;=-._~")
 
 
 def text_error(status: int, message: str, headers: dict | None = None) -> Response:
     return PlainTextResponse(message.rstrip() + "\n", status_code=status, headers=headers)
+
+
+class StrictQueryString:
+    """ASGI middleware: a URL whose query string is not valid UTF-8 once
+    percent-decoded (``?query=%FF%FE``) gets 400 instead of being read with
+    replacement characters."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            qs = scope.get("query_string") or b""
+            if qs:
+                from urllib.parse import unquote_to_bytes
+                try:
+                    unquote_to_bytes(qs.replace(b"+", b" ")).decode("utf-8")
+                except UnicodeDecodeError as e:
+                    resp = text_error(400, f"the URL's query string is not valid UTF-8 once "
+                                           f"percent-decoded (byte {e.start})")
+                    await resp(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
 
 
 # --------------------------------------------------------------------------
@@ -160,9 +214,18 @@ def text_error(status: int, message: str, headers: dict | None = None) -> Respon
 class EssGraphServer:
     def __init__(self, cfg: ServeConfig):
         self.cfg = cfg
-        self.pool = WorkerPool(self._worker_cfg(), size=cfg.workers, writer=bool(cfg.write_token))
+        self.pool = WorkerPool(self._worker_cfg(), size=cfg.workers, writer=bool(cfg.write_token),
+                               max_heavy=cfg.max_heavy,
+                               memory_limit=cfg.max_query_memory * 2 ** 20 if cfg.max_query_memory else None,
+                               total_memory_limit=cfg.max_total_memory * 2 ** 20 if cfg.max_total_memory else None)
         self._void_cache: tuple[int, dict] | None = None
         self._remote_cache: dict[tuple[str, str], list[str]] = {}
+        self._service_cache: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
+        from collections import OrderedDict
+
+        from .resultcache import ResultCache
+        self._known_heavy: OrderedDict = OrderedDict()
+        self.cache = ResultCache(cfg.result_cache_mib * 2 ** 20, str(cfg.store_path))
         from jinja2 import Environment, FileSystemLoader, select_autoescape
         self.jinja = Environment(loader=FileSystemLoader(str(TEMPLATES)),
                                  autoescape=select_autoescape(["html"]))
@@ -185,6 +248,31 @@ class EssGraphServer:
         from ..queries import list_queries
         return list_queries(self.cfg.queries_dir)
 
+    def service_needs(self, sq) -> tuple[list[str], list[str]]:
+        """(endpoints the saved query calls with SERVICE, those this server refuses)."""
+        key = (sq.name, sq.text)
+        hit = self._service_cache.get(key)
+        if hit is None:
+            targets = sparql_text.remote_targets(sq.text, dict(PREFIXES))
+            needs = sorted({t or "(an endpoint only known at evaluation time)" for t in targets})
+            refused = sparql_text.refused_targets(sq.text, self.cfg.allow_service, dict(PREFIXES))
+            hit = (needs, sorted(set(refused)))
+            self._service_cache[key] = hit
+        return hit
+
+    def offered_queries(self) -> tuple[list, list]:
+        """Saved queries split into (offered, unavailable): a query whose SERVICE
+        endpoints this server does not allow (see --allow-service) is not offered."""
+        offered, unavailable = [], []
+        for sq in self.saved_queries():
+            needs, refused = self.service_needs(sq)
+            (unavailable if refused else offered).append((sq, needs, refused))
+        return offered, unavailable
+
+    def _service_refusal(self, sq, refused: list[str]) -> str:
+        return (f"saved query {sq.name!r} needs SERVICE to {', '.join(refused)}, which this server "
+                "does not allow (start it with --allow-service <endpoint prefix> to offer it)")
+
     def saved_query(self, name: str):
         from .savedcache import cached_query
         try:
@@ -195,18 +283,58 @@ class EssGraphServer:
     # -- running jobs ------------------------------------------------------
     async def run(self, job: dict, body: bytes = b"", *, write: bool = False) -> Response:
         t = self.cfg.timeout
+        key = None
+        if not write:
+            key = self.cache.key(job, body, (self.pool.gen, self.pool.snapshot, self.pool._dirty))
+            hit = self.cache.get(key)
+            if hit is not None:
+                header, out = hit
+                return self._response(header, out)
+        hkey = None if write else self._heavy_key(job, body)
         try:
             if write:
                 header, out = await self.pool.write(job, body, timeout=t)
+                self.cache.clear()
             else:
-                header, out = await self.pool.run(job, body, timeout=t)
+                header, out = await self.pool.run(job, body, timeout=t, slow=hkey in self._known_heavy)
+                self.cache.put(key, header, out)
+                self._learn(hkey, header.get("elapsed", 0.0) > self.pool.heavy_after)
         except JobTimeout:
+            self._learn(hkey, True)
             return text_error(503, f"query timed out: stopped after the limit of {t:g} s "
                                    "(simplify the query, add a LIMIT, or use a saved query)")
         except PoolBusy as e:
             return text_error(503, f"server busy: {e}; try again later", {"Retry-After": "5"})
+        except MemoryLimit as e:
+            self._learn(hkey, True)
+            return text_error(422, f"{e}; simplify the query or add a LIMIT")
         except WorkerDied as e:
             return text_error(500, str(e))
+        return self._response(header, out)
+
+    # requests seen to run long go straight to the slow lane next time
+    _KNOWN_HEAVY_MAX = 4096
+
+    @staticmethod
+    def _heavy_key(job: dict, body: bytes):
+        if job.get("op") not in ("query", "saved"):
+            return None
+        return hash((job.get("op"), job.get("name"), repr(sorted((job.get("values") or {}).items())),
+                     repr(job.get("default_graphs")), repr(job.get("named_graphs")), body))
+
+    def _learn(self, hkey, heavy: bool) -> None:
+        if hkey is None:
+            return
+        if heavy:
+            self._known_heavy[hkey] = True
+            self._known_heavy.move_to_end(hkey)
+            while len(self._known_heavy) > self._KNOWN_HEAVY_MAX:
+                self._known_heavy.popitem(last=False)
+        else:
+            self._known_heavy.pop(hkey, None)
+
+    @staticmethod
+    def _response(header: dict, out: bytes) -> Response:
         status = header.get("status", 500)
         headers = {}
         if header.get("content_type"):
@@ -224,6 +352,13 @@ class EssGraphServer:
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
             raise HTTPError(401, "writes need 'Authorization: Bearer <token>'",
                             {"WWW-Authenticate": 'Bearer realm="essgraph"'})
+
+    @staticmethod
+    def check_nesting(text: str, what: str) -> None:
+        limit = sparql_text.MAX_NESTING
+        if sparql_text.nesting_depth(text, stop_at=limit) > limit:
+            raise HTTPError(400, f"{what} nested too deeply: brackets and prefix operators may nest "
+                                 f"at most {limit} levels (the limit of this endpoint)")
 
     def check_remote(self, text: str, base_iri: str) -> None:
         low = text.lower()
@@ -262,7 +397,10 @@ class EssGraphServer:
             body = await read_body(request, self.cfg.max_request_bytes, self.cfg.body_timeout)
             if mt == "application/x-www-form-urlencoded":
                 text = decode_utf8(body, mparams)
-                form_params = parse_qsl(text, keep_blank_values=True)
+                try:
+                    form_params = parse_qsl(text, keep_blank_values=True, errors="strict")
+                except UnicodeDecodeError:
+                    raise HTTPError(400, "the form body is not valid UTF-8 once percent-decoded") from None
             elif mt == "application/sparql-query":
                 direct_query = decode_utf8(body, mparams)
             elif mt == "application/sparql-update":
@@ -302,10 +440,12 @@ class EssGraphServer:
             query = queries[0]
             if len(query.encode("utf-8")) > self.cfg.max_request_bytes:
                 raise HTTPError(413, f"query larger than the limit of {self.cfg.max_request_bytes} bytes")
+            self.check_nesting(query, "query")
             self.check_remote(query, base_iri)
             job = {"op": "query", "base_iri": base_iri,
                    "accept": request.headers.get("accept"),
-                   "format": (values("format") or [None])[-1]}
+                   # SPARQLWrapper and others repeat the format as format=, output=, results=
+                   "format": values("format") or values("output") or values("results") or None}
             dg, ng = values("default-graph-uri"), values("named-graph-uri")
             if dg or ng:
                 job["default_graphs"] = dg
@@ -321,6 +461,7 @@ class EssGraphServer:
                 raise HTTPError(400, "using-graph-uri/using-named-graph-uri cannot be combined with "
                                      "USING or WITH in the update")
             upd = sparql_text.add_using(upd, using, using_named)
+        self.check_nesting(upd, "update")
         self.check_remote(upd, base_iri)
         resp = await self.run({"op": "update", "base_iri": base_iri}, upd.encode("utf-8"), write=True)
         return resp
@@ -341,7 +482,7 @@ class EssGraphServer:
         except F.NotAcceptable as e:
             raise HTTPError(406, str(e)) from None
         ep = endpoint_url(request)
-        root = str(request.base_url)
+        root = root_url(request)
         N, L = ox.NamedNode, ox.Literal
         svc = N(ep)
         t = []
@@ -391,7 +532,7 @@ class EssGraphServer:
                 return resp
             stats = json.loads(resp.body)
             self._void_cache = (self.pool.gen, stats)
-        root = str(request.base_url)
+        root = root_url(request)
         N, L = ox.NamedNode, ox.Literal
         XSD_INT = N(PREFIXES["xsd"] + "integer")
         dsn = N(root + "void#dataset")
@@ -473,7 +614,7 @@ class EssGraphServer:
             mt, _ = media_type(request)
             if mt not in ("application/n-quads", "application/trig"):
                 # POST to the service creates a new graph (Location: its IRI)
-                target = str(request.url_for("gsp_direct", path=uuid.uuid4().hex))
+                target = root_url(request) + "store/" + uuid.uuid4().hex
                 created, location = True, target
         body = b""
         parts: list[dict] = []
@@ -512,21 +653,28 @@ class EssGraphServer:
 
     # -- saved queries ------------------------------------------------------
     async def list_saved(self, request: Request) -> Response:
-        root = str(request.base_url).rstrip("/")
+        root = root_url(request).rstrip("/")
         items = []
-        for sq in self.saved_queries():
+        offered, unavailable = self.offered_queries()
+        for sq, needs, _ in offered:
             d = sq.to_dict()
+            d["service"] = needs  # endpoints called with SERVICE (federated query); [] for local ones
             d["links"] = {"self": f"{root}/queries/{sq.name}",
                           "csv": f"{root}/queries/{sq.name}?format=csv",
                           "editor": f"{root}/?saved={sq.name}",
                           "openapi": f"{root}/openapi.json#/paths/~1queries~1{sq.name}"}
             items.append(d)
-        return JSONResponse({"queries": items, "count": len(items)})
+        # queries needing a SERVICE this server refuses: not offered, listed apart with the reason
+        off = [{"name": sq.name, "title": sq.title, "service": needs,
+                "reason": self._service_refusal(sq, refused)} for sq, needs, refused in unavailable]
+        return JSONResponse({"queries": items, "count": len(items), "unavailable": off})
 
     async def run_saved(self, request: Request) -> Response:
         name = request.path_params["name"]
         sq = self.saved_query(name)
-        self.check_remote(sq.text, endpoint_url(request))  # federated saved queries need --allow-service
+        _, refused = self.service_needs(sq)
+        if refused:  # federated saved queries need --allow-service
+            raise HTTPError(403, self._service_refusal(sq, refused))
         qp = parse_qsl(request.url.query, keep_blank_values=True)
         reserved = {"page", "per_page", "format"}
         values: dict[str, str] = {}
@@ -563,7 +711,7 @@ class EssGraphServer:
                 q = [(k, v) for k, v in qp if k != "page"] + [("page", str(p))]
                 if "per_page" not in dict(qp):
                     q.append(("per_page", str(per_page)))
-                return f"{request.url.replace(query='')}?{urlencode(q)}"
+                return f"{endpoint_url(request)}?{urlencode(q)}"
 
             links.append(f'<{url(1)}>; rel="first"')
             if page > 1:
@@ -578,7 +726,8 @@ class EssGraphServer:
 
     async def openapi(self, request: Request) -> Response:
         from .openapi import openapi_document
-        return JSONResponse(openapi_document(self.saved_queries(), str(request.base_url),
+        return JSONResponse(openapi_document([sq for sq, _, _ in self.offered_queries()[0]],
+                                             root_url(request),
                                              self.cfg, __version__))
 
     # -- linked data ---------------------------------------------------------
@@ -639,15 +788,61 @@ class EssGraphServer:
         return Response(out, headers={"content-type": fmt.content_type})
 
     # -- pages -----------------------------------------------------------
+    _terms_json: str | None = None
+
+    def ontology_terms_json(self) -> str:
+        """The ontology's classes and properties for the editor's completion:
+        [{curie, iri, kind: class|property, label}], read once from the bundled ontology."""
+        if self._terms_json is None:
+            from ..resources import ontology_dir
+            owl, rdfs, rdf = "http://www.w3.org/2002/07/owl#", PREFIXES["rdfs"], PREFIXES["rdf"]
+            kinds = {owl + "Class": "class", rdfs + "Class": "class", owl + "ObjectProperty": "property",
+                     owl + "DatatypeProperty": "property", owl + "AnnotationProperty": "property",
+                     rdf + "Property": "property"}
+            found: dict[str, dict] = {}
+            d = ontology_dir()
+            for path in sorted(d.glob("*.ttl")) if d.exists() else []:
+                try:
+                    quads = list(ox.parse(path=str(path), format=ox.RdfFormat.TURTLE))
+                except (SyntaxError, OSError):
+                    continue
+                labels: dict[str, tuple[int, str]] = {}
+                for q in quads:
+                    s, p, o = q.subject, q.predicate.value, q.object
+                    if not isinstance(s, ox.NamedNode):
+                        continue
+                    if p == RDF_TYPE and isinstance(o, ox.NamedNode) and o.value in kinds:
+                        found.setdefault(s.value, {"iri": s.value, "kind": kinds[o.value]})
+                    elif p == rdfs + "label" and isinstance(o, ox.Literal):
+                        rank = {"en": 0, "fr": 1}.get(o.language or "", 2)
+                        if s.value not in labels or rank < labels[s.value][0]:
+                            labels[s.value] = (rank, o.value)
+                for iri, t in found.items():
+                    if iri in labels:
+                        t["label"] = labels[iri][1]
+            terms = []
+            for iri, t in sorted(found.items()):
+                best = max((p for p, ns in PREFIXES.items() if iri.startswith(ns)),
+                           key=lambda p: len(PREFIXES[p]), default=None)
+                if best is None:
+                    continue
+                local = iri[len(PREFIXES[best]):]
+                if not re.match(r"^[A-Za-z_][\w\-.]*$", local):
+                    continue
+                terms.append({"curie": f"{best}:{local}", "iri": iri, "kind": t["kind"],
+                              "label": t.get("label", "")})
+            self._terms_json = json.dumps(terms, ensure_ascii=False).replace("</", "<\\/")
+        return self._terms_json
+
     async def home(self, request: Request) -> Response:
         queries = []
-        for sq in self.saved_queries():
+        for sq, needs, _ in self.offered_queries()[0]:
             used = sorted({m for m in re.findall(r"(?<![\w<])([A-Za-z][\w-]*):", sq.text) if m in PREFIXES})
             declared = set(re.findall(r"(?im)^\s*PREFIX\s+([\w-]*):", sq.text))
             prefix_block = sparql_prefix_block([u for u in used if u not in declared])
             body = "\n".join(l for l in sq.text.splitlines() if not l.startswith("#+")).strip() + "\n"
             queries.append({"name": sq.name, "title": sq.title, "description": sq.description,
-                            "type": sq.query_type, "text": prefix_block + body,
+                            "type": sq.query_type, "text": prefix_block + body, "service": needs,
                             "params": [vars(p) for p in sq.params]})
         default_query = (sparql_prefix_block(["rdf", "rdfs", "ess", "essr", "dcterms", "skos", "org",
                                               "igeo", "prov", "oa", "schema", "geo"])
@@ -658,11 +853,18 @@ class EssGraphServer:
                                                                    default=str).replace("</", "<\\/"),
                           default_query=default_query, site=self.site(),
                           prefixes_json=json.dumps(PREFIXES), cfg=self.cfg,
+                          terms_json=self.ontology_terms_json(),
                           selected=request.query_params.get("saved", ""))
         return HTMLResponse(html)
 
     async def health(self, request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__, "workers": len(self.pool.pids()),
+                             "fast_lane": self.cfg.workers, "max_heavy": self.cfg.max_heavy,
+                             "heavy_running": len(self.pool._heavy), "heavy_waiting": len(self.pool._paused),
+                             "workers_rss_mib": round(self.pool.rss() / 2 ** 20, 1),
+                             "max_query_memory_mib": self.cfg.max_query_memory,
+                             "max_total_memory_mib": self.cfg.max_total_memory, **self.pool.stats,
+                             "cache_hits": self.cache.hits, "cache_misses": self.cache.misses,
                              "writes": bool(self.cfg.write_token), "generation": self.pool.gen})
 
 
@@ -676,7 +878,10 @@ def create_app(store_path, *, write_token: str | None = None, timeout: float = D
                max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
                max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
                body_timeout: float = DEFAULT_BODY_TIMEOUT, workers: int = 0,
-               queries_dir=None, per_page: int = DEFAULT_PER_PAGE) -> Starlette:
+               queries_dir=None, per_page: int = DEFAULT_PER_PAGE, max_heavy: int = 0,
+               max_query_memory: int = DEFAULT_MAX_QUERY_MEMORY_MIB,
+               max_total_memory: int = DEFAULT_MAX_TOTAL_MEMORY_MIB,
+               result_cache_mib: int = DEFAULT_RESULT_CACHE_MIB) -> Starlette:
     """The essgraph web application over the Oxigraph store at ``store_path``.
 
     Read-only unless ``write_token`` is given. The store is checked now (a
@@ -697,7 +902,9 @@ def create_app(store_path, *, write_token: str | None = None, timeout: float = D
                       max_request_bytes=int(max_request_bytes), max_upload_bytes=int(max_upload_bytes),
                       body_timeout=float(body_timeout), cors_origins=tuple(cors_origins),
                       allow_service=tuple(allow_service), base_url=base_url, workers=int(workers),
-                      queries_dir=str(queries_dir) if queries_dir else None, per_page=int(per_page))
+                      queries_dir=str(queries_dir) if queries_dir else None, per_page=int(per_page),
+                      max_heavy=int(max_heavy), max_query_memory=int(max_query_memory),
+                      max_total_memory=int(max_total_memory), result_cache_mib=int(result_cache_mib))
     server = EssGraphServer(cfg)
 
     @contextlib.asynccontextmanager
@@ -729,7 +936,8 @@ def create_app(store_path, *, write_token: str | None = None, timeout: float = D
         Route("/health", server.health, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=str(STATIC)), name="static"),
     ]
-    middleware = [Middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)]
+    middleware = [Middleware(StrictQueryString),
+                  Middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)]
     if cors_origins:
         middleware.insert(0, Middleware(
             CORSMiddleware, allow_origins=list(cors_origins),

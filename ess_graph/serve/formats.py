@@ -40,7 +40,7 @@ RESULT_FORMATS: dict[str, tuple[Fmt, ox.QueryResultsFormat]] = {
 GRAPH_FORMATS: dict[str, tuple[Fmt, ox.RdfFormat]] = {
     "turtle": (Fmt("turtle", "text/turtle", ("application/x-turtle",), ("ttl",), "ttl"), ox.RdfFormat.TURTLE),
     "ntriples": (Fmt("ntriples", "application/n-triples", ("text/plain",), ("nt",), "nt"), ox.RdfFormat.N_TRIPLES),
-    "jsonld": (Fmt("jsonld", "application/ld+json", ("application/json",), ("json-ld", "json"), "jsonld"),
+    "jsonld": (Fmt("jsonld", "application/ld+json", ("application/json", "application/x-json+ld"), ("json-ld", "json"), "jsonld"),
                ox.RdfFormat.JSON_LD),
     "rdfxml": (Fmt("rdfxml", "application/rdf+xml", ("application/xml", "text/xml"), ("rdf", "xml", "owl"), "rdf"),
                ox.RdfFormat.RDF_XML),
@@ -106,26 +106,42 @@ def _quality(media_types: tuple[str, ...], accept: list[tuple[str, float, int]])
     return best_q
 
 
-def negotiate(table: dict, accept: str | None, override: str | None = None,
-              default: str | None = None):
-    """Pick ``(Fmt, pyoxigraph format)`` from ``table``.
+def _override_entries(table: dict, override) -> tuple[list, bool]:
+    """Entries named by ``?format=`` values, in order; and whether any value was given.
 
-    ``override`` (a ``?format=`` value: short name or media type) wins over
-    ``accept``. Without any preference the first entry (or ``default``) is used.
+    ``override`` is a string or a list of strings; each may be a
+    comma-separated list (``application/ld+json,application/x-json+ld``).
     """
+    if not override:
+        return [], False
+    values = [override] if isinstance(override, str) else list(override)
+    names = [v.strip().lower() for val in values if val for v in val.split(",") if v.strip()]
     entries = list(table.values())
-    if override:
-        o = override.strip().lower()
+    found = []
+    for o in names:
+        hit = None
         for fmt, ox_fmt in entries:
             if o == fmt.name or o in fmt.names or o == fmt.media_type or o == fmt.extension:
-                return fmt, ox_fmt
-        for fmt, ox_fmt in entries:
-            if o in fmt.aliases:
-                return fmt, ox_fmt
-        raise NotAcceptable([f.name for f, _ in entries])
-    items = parse_accept(accept)
-    if not items:
-        return table[default] if default else entries[0]
+                hit = (fmt, ox_fmt)
+                break
+        if hit is None:
+            for fmt, ox_fmt in entries:
+                if o in fmt.aliases:
+                    hit = (fmt, ox_fmt)
+                    break
+        if hit is not None and hit not in found:
+            found.append(hit)
+    return found, bool(names)
+
+
+def _explicit(items: list[tuple[str, float, int]]) -> bool:
+    """An Accept header that names concrete types only (no wildcard, no HTML):
+    a program saying exactly what it can read, not a browser."""
+    return bool(items) and all(spec == 2 and rng not in ("text/html", "application/xhtml+xml")
+                               for rng, q, spec in items)
+
+
+def _best_by_accept(entries: list, items) -> tuple | None:
     best, best_q = None, 0.0
     for fmt, ox_fmt in entries:
         # the canonical type counts fully, an alias slightly less (so that
@@ -135,6 +151,37 @@ def negotiate(table: dict, accept: str | None, override: str | None = None,
         q = max(q, qa - 0.0001 if qa > 0 else qa)
         if q > best_q:
             best, best_q = (fmt, ox_fmt), q
+    return best
+
+
+def negotiate(table: dict, accept: str | None, override=None, default: str | None = None):
+    """Pick ``(Fmt, pyoxigraph format)`` from ``table``.
+
+    ``override`` holds ``?format=`` values (short names or media types, a
+    string or a list, each possibly comma-separated). An explicit ``Accept``
+    header (concrete media types only, as programs send) that the server can
+    satisfy wins over ``override``, unless a format named by ``override`` is
+    itself acceptable; otherwise ``override`` wins over a browser's or a
+    wildcard ``Accept``. Without any preference the first entry (or
+    ``default``) is used.
+    """
+    entries = list(table.values())
+    items = parse_accept(accept)
+    named, given = _override_entries(table, override)
+    if given:
+        if _explicit(items):
+            for fmt, ox_fmt in named:
+                if _quality((fmt.media_type, *fmt.aliases), items) > 0:
+                    return fmt, ox_fmt
+            best = _best_by_accept(entries, items)
+            if best is not None:
+                return best
+        if named:
+            return named[0]
+        raise NotAcceptable([f.name for f, _ in entries])
+    if not items:
+        return table[default] if default else entries[0]
+    best = _best_by_accept(entries, items)
     if best is None:
         raise NotAcceptable([f.media_type for f, _ in entries])
     return best

@@ -199,6 +199,48 @@ def map_svg(store: ox.Store, node: ox.NamedNode, labels: _Labels, base: str,
         g = parse_wkt(w)
         if g:
             shapes.append((g[0], g[1], "self", labels(target), None))
+    # bundled outlines (data/geo): the territory's own for a département or
+    # région, else those of the département(s) containing it, as context
+    outline_focus: list[tuple[float, float]] = []
+    outlines_used = 0
+    m = re.search(r"/territory/(departement|region|commune|epci)/([0-9AB]+)$", target.value)
+    if m:
+        from . import outlines as OL
+        kind, code = m.groups()
+        own = OL.departement(code) if kind == "departement" else OL.region(code) if kind == "region" else None
+        if own and not any(role == "self" and k == "polygon" for k, _, role, *_ in shapes):
+            shapes.append(("polygon", own["rings"], "self", labels(target), None))
+            outlines_used += 1
+        ctx: list[tuple[str, dict]] = []
+        if kind == "region":
+            ctx = sorted(OL.departements_of_region(code).items())
+        elif kind in ("commune", "epci"):
+            for q in store.quads_for_pattern(target, N(ESS + "within"), None, None):
+                dm = re.search(r"/territory/departement/([0-9AB]+)$", q.object.value)
+                if dm and OL.departement(dm.group(1)):
+                    ctx.append((dm.group(1), OL.departement(dm.group(1))))
+            if not ctx and kind == "commune":
+                dep = code[:3] if code.startswith("97") else code[:2]
+                if OL.departement(dep):
+                    ctx.append((dep, OL.departement(dep)))
+        for c, d in ctx:
+            shapes.append(("polygon", d["rings"], "context", d["name"],
+                           link_for(f"{ID}territory/departement/{c}", base)))
+            outlines_used += 1
+            if kind != "region":
+                outline_focus.extend(p for r in d["rings"] for p in r)
+        if kind == "departement" and own:
+            # neighbours, drawn faintly around it
+            xs = [p[0] for r in own["rings"] for p in r]
+            ys = [p[1] for r in own["rings"] for p in r]
+            box = (min(xs) - 0.3, max(xs) + 0.3, min(ys) - 0.3, max(ys) + 0.3)
+            for c, d in sorted(OL.all_departements().items()):
+                if c == code:
+                    continue
+                if any(box[0] <= x <= box[1] and box[2] <= y <= box[3] for r in d["rings"] for x, y in r[::4]):
+                    shapes.append(("polygon", d["rings"], "neighbour", d["name"],
+                                   link_for(f"{ID}territory/departement/{c}", base)))
+                    outlines_used += 1
     for w in _wkts(store, target, "hasCentroid"):
         g = parse_wkt(w)
         if g and g[0] == "point":
@@ -223,7 +265,7 @@ def map_svg(store: ox.Store, node: ox.NamedNode, labels: _Labels, base: str,
     # projection: equirectangular, scaled by cos(latitude); zoom on the territory itself
     own = [p for k, rings, role, *_ in shapes if role == "self" for r in rings for p in r]
     inner = [p for k, rings, role, *_ in shapes if role == "inner" for r in rings for p in r]
-    focus = own + inner
+    focus = own + inner + outline_focus
     xs = [p[0] for p in focus]
     ys = [p[1] for p in focus]
     lat0 = sum(ys) / len(ys)
@@ -245,11 +287,15 @@ def map_svg(store: ox.Store, node: ox.NamedNode, labels: _Labels, base: str,
     parts = [f'<svg class="map" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
              f'width="{width}" height="{height}" role="img" aria-label="map">',
              f'<rect x="0" y="0" width="{width}" height="{height}" class="map-bg"/>']
-    for kind, rings, role, label, href in shapes:
-        if kind == "polygon":
-            for ring in rings:
-                pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in map(xy, ring))
-                parts.append(f'<polygon points="{pts}" class="map-area"><title>{e(label or "")}</title></polygon>')
+    order = {"neighbour": 0, "context": 1, "self": 2}
+    for kind, rings, role, label, href in sorted((s for s in shapes if s[0] == "polygon"),
+                                                key=lambda s: order.get(s[2], 1)):
+        cls = {"self": "map-area", "context": "map-context", "neighbour": "map-neighbour"}.get(role, "map-area")
+        d = " ".join("M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in map(xy, ring)) + " Z" for ring in rings)
+        poly = f'<path d="{d}" class="{cls}" data-role="{role}"><title>{e(label or "")}</title></path>'
+        if href:
+            poly = f'<a href="{e(href)}">{poly}</a>'
+        parts.append(poly)
     for kind, rings, role, label, href in shapes:
         if kind != "point":
             continue
@@ -264,8 +310,11 @@ def map_svg(store: ox.Store, node: ox.NamedNode, labels: _Labels, base: str,
         parts.append(dot)
         if role == "self" and label:
             parts.append(f'<text x="{x + 8:.1f}" y="{y - 6:.1f}" class="map-label">{e(label)}</text>')
-    parts.append(f'<text x="{width - 6}" y="{height - 6}" text-anchor="end" class="map-note">'
-                 f'lon/lat (CRS84), {len(shapes)} shape(s)</text>')
+    note = f"CRS84, {len(shapes)} shape(s)"
+    if outlines_used:
+        from .outlines import ATTRIBUTION
+        note += " — " + ATTRIBUTION
+    parts.append(f'<text x="{width - 6}" y="{height - 6}" text-anchor="end" class="map-note">{e(note)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 

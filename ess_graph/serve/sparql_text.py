@@ -204,3 +204,44 @@ def query_form(text: str) -> str | None:
             if u not in ("PREFIX", "BASE"):
                 return None
     return None
+
+
+# Deepest nesting accepted. Oxigraph's parser and evaluator are recursive: a
+# query nested some thousands deep exhausts the worker's stack and kills it.
+# No real query comes near this limit.
+MAX_NESTING = 500
+
+_OPEN = {"(": ")", "{": "}", "[": "]"}
+_CLOSE = {")", "}", "]"}
+_PREFIX_OPS = {"!", "^", "-", "+"}
+
+
+def nesting_depth(text: str, stop_at: int | None = None) -> int:
+    """Deepest nesting in ``text``: open brackets (``( { [``) plus chains of
+    prefix operators (``!``, ``^``, ``-``, ``+``), which the parser also
+    handles recursively. Strings, IRIs and comments do not count. Stops
+    early once ``stop_at`` is passed."""
+    # cheap pre-check: the answer cannot exceed the number of such characters
+    if stop_at is not None and sum(text.count(c) for c in "({[!^-+") <= stop_at:
+        return 0
+    depth = run = best = 0
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup
+        if kind in ("ws", "comment"):
+            continue
+        v = m.group(0)
+        if kind == "other" and v in _OPEN:
+            depth += 1
+        elif kind == "other" and v in _CLOSE:
+            depth = max(0, depth - 1)
+            run = 0
+        elif kind == "other" and v in _PREFIX_OPS or (kind == "number" and v[0] in "+-"):
+            run += 1
+        else:
+            run = 0
+        d = depth + run
+        if d > best:
+            best = d
+            if stop_at is not None and best > stop_at:
+                return best
+    return best

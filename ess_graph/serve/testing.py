@@ -215,3 +215,63 @@ class ServerThread:
     def __exit__(self, *exc) -> None:
         self.server.should_exit = True
         self.thread.join(30)
+
+
+class ServerProcess:
+    """Run ``essgraph serve`` as a separate process on a free loopback port.
+
+    ``with ServerProcess(store, "--timeout", "5") as url: ...``; ``pid`` is the
+    server's process id (its workers are its children), ``output()`` what it
+    printed.
+    """
+
+    def __init__(self, store, *args: str, port: int | None = None, startup_timeout: float = 90.0,
+                 env: dict | None = None):
+        import os
+        import sys
+        import tempfile
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.cmd = [sys.executable, "-c", "import sys; from ess_graph.cli import main; sys.exit(main())", "serve", "--store", str(store),
+                    "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning", *args]
+        self.env = dict(os.environ, **(env or {}))
+        self.startup_timeout = startup_timeout
+        self.log = tempfile.TemporaryFile()
+        self.proc = None
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace")
+
+    def __enter__(self) -> str:
+        import subprocess
+        import httpx
+        self.proc = subprocess.Popen(self.cmd, stdout=self.log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, env=self.env)
+        deadline = time.monotonic() + self.startup_timeout
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"essgraph serve exited with {self.proc.returncode}:\n{self.output()}")
+            try:
+                if httpx.get(self.url + "/health", timeout=2).status_code == 200:
+                    return self.url
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                self.__exit__()
+                raise RuntimeError(f"essgraph serve did not start:\n{self.output()}")
+            time.sleep(0.1)
+
+    def __exit__(self, *exc) -> None:
+        import subprocess
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()

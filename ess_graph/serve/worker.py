@@ -416,7 +416,27 @@ def _insert_data(quads) -> str:
     return "\n".join(parts)
 
 
+# Oxigraph parses and evaluates recursively: run jobs on a thread with a large
+# stack (address space only; pages are touched only by deep queries) so that
+# anything under the server's nesting limit (sparql_text.MAX_NESTING) is far
+# from overflowing it.
+JOB_THREAD_STACK = 256 * 1024 * 1024
+
+
 def main(argv: list[str] | None = None) -> int:
+    import threading
+    result: list[int] = [1]
+    try:
+        threading.stack_size(JOB_THREAD_STACK)
+    except (ValueError, RuntimeError):  # platform refuses: run on the main thread
+        return _main(argv)
+    t = threading.Thread(target=lambda: result.__setitem__(0, _main(argv)), name="essgraph-worker")
+    t.start()
+    t.join()
+    return result[0]
+
+
+def _main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     cfg = json.loads(argv[0])
     sock = socket.socket(fileno=int(cfg["fd"]))

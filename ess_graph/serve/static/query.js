@@ -8,7 +8,16 @@
   const ESS = "https://w3id.org/essgraph/ontology#";
   const prefixes = JSON.parse(document.getElementById("prefixes").textContent);
   const $ = (id) => document.getElementById(id);
-  const editor = $("query"), select = $("saved"), statusEl = $("status"), results = $("results");
+  const textarea = $("query"), select = $("saved"), statusEl = $("status"), results = $("results");
+  const terms = JSON.parse(($("terms") || { textContent: "[]" }).textContent);
+  // The editor: CodeMirror (vendored under /static/vendor/codemirror) with the
+  // SPARQL mode and completion of prefixes and ontology terms; the plain
+  // textarea when it is not available. `editor.value` reads and writes either.
+  let cm = null;
+  const editor = {
+    get value() { return cm ? cm.getValue() : textarea.value; },
+    set value(v) { if (cm) cm.setValue(v); else textarea.value = v; },
+  };
   let current = null; // the selected saved query, while its text is unchanged
 
   function setStatus(text, error) {
@@ -124,6 +133,14 @@
     const q = byName[name];
     current = q || null;
     $("saved-desc").textContent = q ? q.description : "";
+    const note = $("saved-service");
+    if (q && q.service && q.service.length) {
+      note.textContent = "Federated: needs SERVICE to " + q.service.join(", ") + " (network access to that endpoint).";
+      note.hidden = false;
+    } else {
+      note.textContent = "";
+      note.hidden = true;
+    }
     showParams(q);
     if (q) editor.value = q.text;
   }
@@ -221,22 +238,86 @@
       b.hidden = GRAPH_FORMATS.includes(b.dataset.format) ? !graph : !!graph;
     }
   }
-  editor.addEventListener("input", updateDownloads);
+  const KEYWORDS = ["SELECT", "DISTINCT", "WHERE", "OPTIONAL", "FILTER", "GRAPH", "UNION", "MINUS", "BIND",
+    "VALUES", "GROUP BY", "ORDER BY", "LIMIT", "OFFSET", "CONSTRUCT", "DESCRIBE", "ASK", "PREFIX",
+    "COUNT", "SAMPLE", "GROUP_CONCAT", "STR", "LANG", "LANGMATCHES", "REGEX", "CONTAINS", "STRSTARTS",
+    "EXISTS", "NOT EXISTS", "SERVICE", "HAVING", "AS", "DESC", "ASC", "a"];
+
+  // completion: prefixes (PREFIX lines get the whole declaration), then the
+  // ontology's classes and properties (prefixed names), then keywords
+  function sparqlHint(ed) {
+    const cur = ed.getCursor(), line = ed.getLine(cur.line);
+    let start = cur.ch;
+    while (start > 0 && /[\w:\-.]/.test(line.charAt(start - 1))) start--;
+    const word = line.slice(start, cur.ch);
+    const onPrefixLine = /^\s*PREFIX\s+[\w-]*$/i.test(line.slice(0, cur.ch));
+    const list = [];
+    const low = word.toLowerCase();
+    if (onPrefixLine) {
+      for (const [p, ns] of Object.entries(prefixes)) {
+        if (p.startsWith(low.replace(/:$/, ""))) list.push({ text: p + ": <" + ns + ">", displayText: p + ": <" + ns + ">", className: "hint-prefix" });
+      }
+    } else if (word.includes(":")) {
+      for (const t of terms) {
+        if (t.curie.toLowerCase().startsWith(low)) list.push({ text: t.curie, displayText: t.curie + (t.label ? " — " + t.label : ""), className: "hint-" + t.kind });
+      }
+      for (const t of terms) {
+        if (!t.curie.toLowerCase().startsWith(low) && t.label && word.endsWith(":") === false && t.curie.split(":")[0] === low.split(":")[0] && t.label.toLowerCase().includes(low.split(":")[1])) {
+          list.push({ text: t.curie, displayText: t.curie + " — " + t.label, className: "hint-" + t.kind });
+        }
+      }
+    } else {
+      for (const p of Object.keys(prefixes)) {
+        if (p.startsWith(low)) list.push({ text: p + ":", displayText: p + ":  " + prefixes[p], className: "hint-prefix" });
+      }
+      for (const k of KEYWORDS) {
+        if (word && k.toLowerCase().startsWith(low)) list.push({ text: k, displayText: k, className: "hint-keyword" });
+      }
+    }
+    return { list: list.slice(0, 200), from: window.CodeMirror.Pos(cur.line, start), to: window.CodeMirror.Pos(cur.line, cur.ch) };
+  }
+
+  if (window.CodeMirror) {
+    cm = window.CodeMirror.fromTextArea(textarea, {
+      mode: "application/sparql-query", lineNumbers: true, matchBrackets: true, autoCloseBrackets: true,
+      indentUnit: 2, tabSize: 2, viewportMargin: Infinity,
+      extraKeys: {
+        "Ctrl-Enter": () => run(), "Cmd-Enter": () => run(),
+        "Ctrl-Space": (ed) => ed.showHint({ hint: sparqlHint, completeSingle: false }),
+        Tab: (ed) => ed.replaceSelection("  "),
+      },
+    });
+    cm.on("change", () => { cm.save(); updateDownloads(); });
+    // propose completions while typing a prefixed name
+    cm.on("inputRead", (ed, change) => {
+      if (ed.state.completionActive) return;
+      const ch = change.text[change.text.length - 1];
+      if (/[\w:]$/.test(ch)) {
+        const cur = ed.getCursor(), line = ed.getLine(cur.line).slice(0, cur.ch);
+        if (/[\w-]+:[\w-]*$/.test(line) || /^\s*PREFIX\s+[\w-]+$/i.test(line)) {
+          ed.showHint({ hint: sparqlHint, completeSingle: false });
+        }
+      }
+    });
+    window.essgraphEditor = cm;
+  } else {
+    textarea.addEventListener("input", updateDownloads);
+    textarea.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+        e.preventDefault();
+        run();
+      } else if (e.key === "Tab" && !e.shiftKey) {
+        e.preventDefault();
+        const s = textarea.selectionStart;
+        textarea.setRangeText("  ", s, textarea.selectionEnd, "end");
+      }
+    });
+  }
   select.addEventListener("change", () => { choose(select.value); updateDownloads(); });
   $("run").addEventListener("click", run);
   for (const b of document.querySelectorAll("#downloads button")) {
     b.addEventListener("click", () => download(b.dataset.format));
   }
-  editor.addEventListener("keydown", (e) => {
-    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
-      e.preventDefault();
-      run();
-    } else if (e.key === "Tab" && !e.shiftKey) {
-      e.preventDefault();
-      const s = editor.selectionStart;
-      editor.setRangeText("  ", s, editor.selectionEnd, "end");
-    }
-  });
   if (select.value) choose(select.value);
   updateDownloads();
 })();
