@@ -14,10 +14,6 @@ from ess_graph.extract.evaluate import load_jsonl, score
 from ess_graph.errors import InputError
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "extraction"
-SHARED = Path("/work/shared")
-if not SHARED.exists():
-    SHARED = Path(__file__).resolve().parents[2] / "shared"
-SCORER = SHARED / "tools" / "score_extraction.py"
 
 GOLD = {"g1": {"id": "g1", "entities": [
     {"text": "RTES", "type": "Network", "name": "RTES", "insee": None, "aliases": ["RTES"]},
@@ -59,9 +55,8 @@ def test_matching_semantics():
     assert res["territory_code_accuracy"] == 1.0
 
 
-def test_same_headline_as_the_project_scorer(tmp_path):
-    if not SCORER.exists():
-        pytest.skip("the shared research folder (tools/score_extraction.py) is absent on this machine")
+def test_same_headline_as_the_project_scorer(tmp_path, shared_dir):
+    SCORER = shared_dir / "tools" / "score_extraction.py"
     out = tmp_path / "pred.jsonl"
     assert CliRunner().invoke(main, ["extract", str(FIX / "clippings.jsonl"), "-o", str(out)]).exit_code == 0
     ours = score(load_jsonl(FIX / "gold.jsonl"), load_jsonl(out))

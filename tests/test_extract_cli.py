@@ -12,11 +12,7 @@ from click.testing import CliRunner
 
 from ess_graph.cli import main
 
-SHARED = Path("/work/shared")
-if not SHARED.exists():
-    SHARED = Path(__file__).resolve().parents[2] / "shared"
-SCORER = SHARED / "tools" / "score_extraction.py"
-DEV = SHARED / "dev-gold"
+DEV = Path(__file__).resolve().parent.parent / "data" / "annotations" / "dev-gold" / "train"
 FIX = Path(__file__).resolve().parent / "fixtures" / "extraction"
 
 
@@ -24,9 +20,8 @@ def invoke(*args):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
-def test_jsonl_is_read_by_the_project_scorer(tmp_path):
-    if not SCORER.exists():
-        pytest.skip("the shared research folder (tools/score_extraction.py, dev-gold/) is absent on this machine")
+def test_jsonl_is_read_by_the_project_scorer(tmp_path, shared_dir):
+    SCORER = shared_dir / "tools" / "score_extraction.py"
     out = tmp_path / "pred.jsonl"
     r = invoke("extract", str(DEV / "clippings.jsonl"), "--format", "jsonl", "-o", str(out))
     assert r.exit_code == 0, r.output

@@ -17,7 +17,7 @@ from ess_graph.territories import (TerritoryLinker, content_hash, default_data, 
 from ess_graph.territories.build import main as build_main
 from ess_graph.territories.data import read_csv
 
-DEV_GOLD = Path("/work/shared/dev-gold")
+DEV_GOLD = Path(__file__).resolve().parent.parent / "data" / "annotations" / "dev-gold" / "train"
 TERRITORY_TYPES = {"Commune", "Intercommunality", "Department", "Region", "Country"}
 
 

@@ -29,6 +29,10 @@ class AnnotatedDoc:
     entities: list[dict[str, Any]] = field(default_factory=list)
     relations: list[dict[str, Any]] = field(default_factory=list)
     source: str = ""            # where it was read (file:line)
+    # A curated clipping is annotated only where the researcher looked: ``relations`` are the facts
+    # they added or confirmed, ``rejected`` the ones they refused; nothing else is known.
+    partial: bool = False
+    rejected: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -203,28 +207,51 @@ def write_set(docs: Iterable[AnnotatedDoc], folder: Path | str) -> Path:
     return folder
 
 
-def from_extraction(extraction) -> AnnotatedDoc:
-    """An extraction (typically after a researcher's curation) as an annotated passage: its
-    entities with every mention, its asserted relations (candidates left out)."""
-    ents = []
-    names = {}
+def _entities_of(extraction) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    ents, names = [], {}
     for e in extraction.entities:
         forms = list(dict.fromkeys(m.text for m in e.mentions)) or [e.name]
-        ents.append({"text": forms[0], "type": e.type, "name": e.name, "insee": e.insee, "aliases": forms})
         names[e.id] = e.name
-    rels = []
-    for r in extraction.relations:
-        if r.candidate or r.subject not in names or r.object not in names:
+        if any(x["name"] == e.name for x in ents):
+            continue          # two entities may share a name (a commune and its homonymous body)
+        ents.append({"text": forms[0], "type": e.type, "name": e.name, "insee": e.insee, "aliases": forms})
+    return ents, names
+
+
+def _relation_dict(r, names: dict[str, str]) -> dict[str, Any]:
+    rel = {"subject": names[r.subject], "predicate": r.predicate, "object": names[r.object],
+           "evidence": r.evidence or ""}
+    if r.role:
+        rel["role"] = r.role
+    return rel
+
+
+def from_extraction(extraction) -> AnnotatedDoc:
+    """An extraction as a fully annotated passage: its entities with every mention, its asserted
+    relations (candidates left out)."""
+    ents, names = _entities_of(extraction)
+    rels = [_relation_dict(r, names) for r in extraction.relations
+            if not r.candidate and r.subject in names and r.object in names]
+    return AnnotatedDoc(extraction.clipping, ents, rels, source=extraction.clipping.source_file or "")
+
+
+def from_curation(before, after) -> AnnotatedDoc | None:
+    """What a researcher's curation says of one clipping, as a partial annotation: the facts added or
+    confirmed (``source == "curation"`` after curation) and the asserted facts the curation removed.
+    None when the curation touched no fact of this clipping."""
+    ents, names = _entities_of(after)
+    _, before_names = _entities_of(before)
+    kept = {(names.get(r.subject), r.predicate, names.get(r.object)) for r in after.relations if not r.candidate}
+    pos = [_relation_dict(r, names) for r in after.relations
+           if r.source == "curation" and not r.candidate and r.subject in names and r.object in names]
+    neg = []
+    for r in before.relations:
+        key = (before_names.get(r.subject), r.predicate, before_names.get(r.object))
+        if r.candidate or key in kept or key[0] is None or key[2] is None:
             continue
-        rel = {"subject": names[r.subject], "predicate": r.predicate, "object": names[r.object],
-               "evidence": r.evidence or ""}
-        if r.role:
-            rel["role"] = r.role
-        rels.append(rel)
-    # two entities may share a name (a commune and its homonymous body): keep the first
-    seen, uniq = set(), []
-    for e in ents:
-        if e["name"] not in seen:
-            seen.add(e["name"])
-            uniq.append(e)
-    return AnnotatedDoc(extraction.clipping, uniq, rels, source=extraction.clipping.source_file or "")
+        if any(e["name"] == key[0] for e in ents) and any(e["name"] == key[2] for e in ents):
+            neg.append(_relation_dict(r, before_names))
+    if not pos and not neg:
+        return None
+    return AnnotatedDoc(after.clipping, ents, pos, source=after.clipping.source_file or "", partial=True,
+                        rejected=neg)

@@ -18,6 +18,7 @@ from .mentions import Cand
 from .relclf import LinearModel, ParsedText, PMention, mention_pairs, pair_features
 
 P_MODEL = 62          # below the territory linker (70) and organisation/action heads, above EPCI heads (60)
+UNLEARNED = 1.0        # a predicate's threshold when the classifier does not assert it (train.UNLEARNED)
 CANDIDATE_RATIO = 0.5  # a pair scored at least this share of the threshold is kept for review
 
 _LEAD = re.compile(r"^(?:[LlDd]'|(?:le|la|les|du|des|de|Le|La|Les|Du|Des|De)\s+)")
@@ -130,14 +131,21 @@ def learned_relations(model: LinearModel, doc, parsed: ParsedText, rule_rels: li
             if obj.type in TERRITORY_TYPES and obj.type != "Intercommunality" and not obj.insee:
                 rel.candidate = True      # a post is held in a body: an unresolved place stays for review
         out.append(rel)
-    have = {(r.subject, r.predicate, r.object) for r in out}
+    have = {(r.subject, r.predicate, r.object) for r in out if not r.candidate}
     for r in rule_rels:
         key = (r.subject, r.predicate, r.object)
         if key in have:
             continue
         pair = (idx.get(r.subject), idx.get(r.object))
-        if r.candidate or pair not in covered:
-            # the rules' readings across sentences (coreference, lists) and their candidates stay
+        unlearned = model.thresholds.get(r.predicate, UNLEARNED) >= UNLEARNED
+        scored = best.get((pair[0], r.predicate, pair[1]))
+        not_vetoed = scored is not None and scored[0] >= model.thresholds.get(r.predicate, 0.5) * CANDIDATE_RATIO
+        if r.candidate or pair not in covered or unlearned or not_vetoed:
+            # the rules' readings stand unless the classifier read the same pair and found the fact
+            # unlikely (under half its threshold): readings across sentences (coreference, lists),
+            # of the predicates the classifier does not assert, and the rules' candidates
+            if not r.candidate:
+                out = [x for x in out if not (x.candidate and (x.subject, x.predicate, x.object) == key)]
             out.append(r)
             have.add(key)
     return out

@@ -24,9 +24,13 @@ from typing import Callable, Iterable, Sequence
 from ..model import PREDICATES
 from . import text as T
 from .annotations import AnnotatedDoc, entity_spans, read_sets
+from .learned_rel import CANDIDATE_RATIO, UNLEARNED   # the threshold of a predicate whose facts come from the rules
 from .relclf import LinearModel, PMention, family, mention_pairs, pair_features, parse, sentences_of
 
 Log = Callable[[str], None]
+
+
+CURATION_WEIGHT = 20.0   # one curated fact counts as this many annotated pairs
 
 
 @dataclass
@@ -39,6 +43,7 @@ class PairRow:
     feats: dict[str, float]
     labels: set[str]
     ignore: set[str]
+    weight: float = 1.0
 
 
 def _rule_pairs(ex, d: AnnotatedDoc, spans_by_entity: dict[int, list[tuple[int, int]]]) -> dict[tuple[int, int], set[str]]:
@@ -81,11 +86,19 @@ def relation_rows(docs: Sequence[AnnotatedDoc], rules_extractor, log: Log | None
             pos = d.clipping.text.find(ev) if ev else -1
             span = (pos, pos + len(ev)) if pos >= 0 else (0, len(norm))
             gold.setdefault((names[r["subject"]], r["predicate"], names[r["object"]]), []).append(span)
+        refused = {(names.get(r["subject"]), r["predicate"], names.get(r["object"])) for r in d.rejected}
+        touched = {(k[0], k[2]) for k in gold} | {(k[0], k[2]) for k in refused}
         sents = sentences_of(norm)
         for sent, x, y, between in mention_pairs(sents, mentions):
             for s, o in ((x, y), (y, x)):
+                if d.partial and (s.entity, o.entity) not in touched:
+                    continue      # a curated clipping says nothing of the pairs it did not touch
                 labels, ignore = set(), set()
                 for p in PREDICATES:
+                    if d.partial and p not in {k[1] for k in gold if (k[0], k[2]) == (s.entity, o.entity)} \
+                            and (s.entity, p, o.entity) not in refused:
+                        ignore.add(p)
+                        continue
                     evs = gold.get((s.entity, p, o.entity))
                     if not evs:
                         continue
@@ -95,7 +108,8 @@ def relation_rows(docs: Sequence[AnnotatedDoc], rules_extractor, log: Log | None
                         ignore.add(p)
                 feats = pair_features(norm, parsed, sent, s, o, between,
                                       rules.get((s.entity, o.entity), ()), rules.get((o.entity, s.entity), ()))
-                rows.append(PairRow(di, s.entity, o.entity, s.type, o.type, feats, labels, ignore))
+                rows.append(PairRow(di, s.entity, o.entity, s.type, o.type, feats, labels, ignore,
+                                    CURATION_WEIGHT if d.partial else 1.0))
         if log and (di + 1) % 25 == 0:
             log(f"relation features: {di + 1}/{len(docs)} passages")
     return rows
@@ -128,7 +142,7 @@ def _fit_one(rows: Sequence[PairRow], p: str, sig: set[tuple[str, str]], seed: i
     X.indices = X.indices.astype("int32")
     X.indptr = X.indptr.astype("int32")
     clf = LogisticRegression(C=c, solver="liblinear", random_state=seed, max_iter=2000)
-    clf.fit(X, y)
+    clf.fit(X, y, sample_weight=[r.weight for r in use])
     w = {name: round(float(v), 5) for name, v in zip(vec.get_feature_names_out(), clf.coef_[0]) if abs(v) >= 1e-4}
     return w, round(float(clf.intercept_[0]), 5)
 
@@ -209,10 +223,24 @@ def default_training_sets() -> list[Path]:
 
 
 def curation_docs(paths: Sequence[Path | str], extractor=None) -> list[AnnotatedDoc]:
-    """Clippings with their curation files applied, as training examples."""
-    from ..pipeline import extract_paths
-    from .annotations import from_extraction
-    return [from_extraction(e) for e in extract_paths(list(paths), extractor=extractor)]
+    """What the researcher's curation files under ``paths`` say, as partial training examples: for
+    each curated clipping, the facts added or confirmed (positive) and those rejected (negative).
+    Facts the researcher did not touch are not taken as truth (the extraction's own errors would be
+    learned back)."""
+    from ..curation import apply_curation, load_curation
+    from ..importers import read_clippings
+    from ..pipeline import split_inputs
+    from .annotations import from_curation
+    from .pipeline import Extractor
+    inputs, curation_files = split_inputs(list(paths))
+    clippings = read_clippings(inputs) if inputs else []
+    ex = extractor or Extractor.default()
+    before = ex.extract_many(clippings)
+    after = before                # apply_curation returns new extractions; ``before`` stays as extracted
+    for f in curation_files:
+        after = apply_curation(after, load_curation(f))
+    docs = [from_curation(b, a) for b, a in zip(before, after)]
+    return [d for d in docs if d is not None]
 
 
 def _digest(docs: Iterable[AnnotatedDoc]) -> str:
@@ -247,26 +275,28 @@ def _matched_scores(extraction, doc: AnnotatedDoc) -> tuple[list[tuple[str, floa
 
 
 BETA = 0.5   # thresholds maximise F0.5: a wrong fact in the graph costs more than a missed one
+MIN_PRECISION = 0.4   # below this held-out precision at every threshold, the model does not assert
 
 
 def choose_thresholds(scored: Sequence[tuple[str, float, bool]], gold_count: dict[str, int],
                       beta: float = BETA) -> dict[str, float]:
     """Per predicate, the confidence above which held-out relations give the best F-beta
     (``scored``: predicate, confidence, correct; ``gold_count``: annotated relations per predicate).
-    A predicate never right on held-out text gets 0.95: its facts are candidates, for review."""
+    A predicate whose held-out precision never reaches ``MIN_PRECISION`` gets ``UNLEARNED``: the
+    classifier does not assert it, and the rule layer's readings of it stand."""
     b2 = beta * beta
     thresholds: dict[str, float] = {}
     for p in PREDICATES:
         items = sorted(((c, ok) for q, c, ok in scored if q == p), reverse=True)
         g = gold_count.get(p, 0)
-        best_t, best_f, tp = 0.95, 0.0, 0
+        best_t, best_f, tp = UNLEARNED, 0.0, 0
         for n, (c, ok) in enumerate(items, 1):
             tp += ok
             prec, rec = tp / n, (tp / g if g else 0.0)
             f = (1 + b2) * prec * rec / (b2 * prec + rec) if prec + rec else 0.0
-            if f > best_f + 1e-9 and (n == len(items) or items[n][0] < c):
+            if prec >= MIN_PRECISION and f > best_f + 1e-9 and (n == len(items) or items[n][0] < c):
                 best_t, best_f = c, f
-        thresholds[p] = round(max(0.05, min(0.95, best_t)), 4)
+        thresholds[p] = round(max(0.05, best_t), 4)
     return thresholds
 
 
@@ -279,7 +309,7 @@ def calibrate(docs: Sequence[AnnotatedDoc], work: Path, *, folds: int = 5, seed:
     from .pipeline import Extractor
     scored: list[tuple[str, float, bool]] = []
     gold_count: dict[str, int] = {}
-    gold_all, pred_all = {}, {}
+    splits = []
     for k in range(folds):
         tr = [d for i, d in enumerate(docs) if i % folds != k]
         te = [d for i, d in enumerate(docs) if i % folds == k]
@@ -293,15 +323,17 @@ def calibrate(docs: Sequence[AnnotatedDoc], work: Path, *, folds: int = 5, seed:
             scored.extend(got)
             for p in gold:
                 gold_count[p] = gold_count.get(p, 0) + 1
-            gold_all[d.id] = {"id": d.id, "entities": d.entities, "relations": d.relations}
-            rec = x.to_jsonl_record()
-            pred_all[d.id] = rec
+        splits.append((ex, te))
     thresholds = choose_thresholds(scored, gold_count)
-    # the end-to-end cross-validated figures at these thresholds
-    for rec in pred_all.values():
-        for r in rec["relations"]:
-            if "confidence" in r:
-                r["candidate"] = r["confidence"] < thresholds.get(r["predicate"], 0.5)
+    # the end-to-end cross-validated figures: each fold's models with these thresholds, as in use
+    # (the rules' readings of the predicates the classifier does not assert come back)
+    gold_all, pred_all = {}, {}
+    for ex, te in splits:
+        ex.relation_model.thresholds = {p: thresholds.get(p, t) for p, t in ex.relation_model.thresholds.items()}
+        ex.candidate_ratio = CANDIDATE_RATIO
+        for x, d in zip(ex.extract_many([d.clipping for d in te]), te):
+            gold_all[d.id] = {"id": d.id, "entities": d.entities, "relations": d.relations}
+            pred_all[d.id] = x.to_jsonl_record()
     res = score(gold_all, pred_all)
     cv = {k: {m: res[k][m] for m in ("precision", "recall", "f1")}
           for k in ("entities_family", "entities_typed", "relations")}
@@ -339,7 +371,7 @@ def train(paths: Sequence[Path | str], out_dir: Path | str, *, seed: int = 0, ep
         from .ner import load_model
         import spacy
         nlp = spacy.load("fr_core_news_md")
-        learned_ner.train_ner(nlp, docs, seed=seed, epochs=epochs, log=log)
+        learned_ner.train_ner(nlp, [d for d in docs if not d.partial], seed=seed, epochs=epochs, log=log)
         learned_ner.save(nlp, out)
         metrics["ner_epochs"] = epochs
         if log:
@@ -354,7 +386,8 @@ def train(paths: Sequence[Path | str], out_dir: Path | str, *, seed: int = 0, ep
     if calibrate_folds > 1 and ner:
         import tempfile
         with tempfile.TemporaryDirectory(prefix="essgraph-calibrate-") as tmp:
-            e2e_thr, e2e = calibrate(docs, Path(tmp), folds=calibrate_folds, seed=seed, epochs=epochs, log=log)
+            e2e_thr, e2e = calibrate([d for d in docs if not d.partial], Path(tmp), folds=calibrate_folds,
+                                     seed=seed, epochs=epochs, log=log)
         model.thresholds = {p: e2e_thr.get(p, t) for p, t in model.thresholds.items()}
         calib = {"scored": e2e.pop("scored"), "gold_count": e2e.pop("gold_count")}
         (out / "calibration.json").write_text(json.dumps(calib, ensure_ascii=False, separators=(",", ":")),

@@ -374,7 +374,7 @@ class WorkerPool:
             while not self._closed:
                 try:
                     w = await _spawn(self._reader_cfg())
-                except Exception as e:
+                except Exception as e:  # keep trying: the store may be busy for a moment
                     log.error("cannot start a query worker: %s", e)
                     await asyncio.sleep(1.0)
                     continue
@@ -389,23 +389,7 @@ class WorkerPool:
 
     async def _respawn(self, dead: _Proc) -> None:
         await asyncio.to_thread(dead.proc.wait)
-        self._spawning += 1
-        try:
-            while not self._closed:
-                try:
-                    w = await _spawn(self._reader_cfg())
-                except Exception as e:  # keep trying: the store may be busy for a moment
-                    log.error("cannot start a query worker: %s", e)
-                    await asyncio.sleep(1.0)
-                    continue
-                if self._closed:
-                    w.kill()
-                    return
-                self._all.add(w)
-                self._idle.put_nowait(w)
-                return
-        finally:
-            self._spawning -= 1
+        await self._add_worker()
 
     # -- running jobs ----------------------------------------------------
     async def _exchange(self, w: _Proc, job: dict, body: bytes, deadline: float):
