@@ -59,17 +59,23 @@ def browser():
         b.close()
 
 
+def open_query_page(browser, site: str):
+    """The query page at 1280 px, with the page's script errors and its requests outside the site."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    external: list[str] = []
+    page.on("request", lambda req: None if req.url.startswith(site) else external.append(req.url))
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(site + "/")
+    return page, errors, external
+
+
 def set_query(page, text: str) -> None:
     page.evaluate("t => window.essgraphEditor.setValue(t)", text)
 
 
 def test_query_page_runs_a_saved_query(site, browser, tmp_path):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    external = []
-    page.on("request", lambda req: None if req.url.startswith(site) else external.append(req.url))
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(site + "/")
+    page, errors, external = open_query_page(browser, site)
     assert "PREFIX ess: <https://w3id.org/essgraph/ontology#>" in page.input_value("#query")
     page.select_option("#saved", "coops")
     assert "ess:locatedIn" in page.input_value("#query")
@@ -100,12 +106,7 @@ def test_query_page_runs_a_saved_query(site, browser, tmp_path):
 
 
 def test_query_editor_highlights_and_completes_offline(site, browser, tmp_path):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    external = []
-    page.on("request", lambda req: None if req.url.startswith(site) else external.append(req.url))
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(site + "/")
+    page, errors, external = open_query_page(browser, site)
     page.wait_for_selector(".CodeMirror")
     # SPARQL highlighting by the vendored CodeMirror mode
     assert page.locator(".CodeMirror .cm-keyword").count() >= 3

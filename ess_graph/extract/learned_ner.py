@@ -48,7 +48,16 @@ def attach(nlp: Language, model_dir: Path) -> Language:
     if COMPONENT not in nlp.pipe_names:
         ner = nlp.add_pipe("ner", name=COMPONENT, config=_ner_config(nlp), last=True)
         ner.from_disk(Path(model_dir) / COMPONENT, exclude=["vocab"])
+        _cast(ner.model, "float32")
     return nlp
+
+
+def _cast(model, dtype: str) -> None:
+    """Every weight of ``model`` as ``dtype`` (the shipped file stores float16: half the size)."""
+    for node in model.walk():
+        for name in node.param_names:
+            if node.has_param(name):
+                node.set_param(name, node.get_param(name).astype(dtype))
 
 
 def training_examples(nlp: Language, docs: Sequence[AnnotatedDoc]) -> list[Example]:
@@ -102,7 +111,13 @@ def train_ner(nlp: Language, docs: Sequence[AnnotatedDoc], *, seed: int = 0, epo
 
 
 def save(nlp: Language, model_dir: Path) -> Path:
+    """Write ``ess_ner`` without the vocabulary (``fr_core_news_md`` ships it), weights as float16."""
     path = Path(model_dir) / COMPONENT
     path.parent.mkdir(parents=True, exist_ok=True)
-    nlp.get_pipe(COMPONENT).to_disk(path, exclude=["vocab"])
+    ner = nlp.get_pipe(COMPONENT)
+    _cast(ner.model, "float16")
+    try:
+        ner.to_disk(path, exclude=["vocab"])
+    finally:
+        _cast(ner.model, "float32")
     return path

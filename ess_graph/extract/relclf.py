@@ -47,6 +47,11 @@ class ParsedText:
     def __post_init__(self) -> None:
         self.docs = sorted(self.docs, key=lambda x: x[0])
         self._offsets = [off for off, _ in self.docs]
+        self._offset_of = {id(d): off for off, d in self.docs}
+
+    def offset(self, doc: Doc) -> int:
+        """Where ``doc`` (one of these chunks) starts in the text."""
+        return self._offset_of[id(doc)]
 
     def span(self, start: int, end: int) -> SpacySpan | None:
         i = bisect_right(self._offsets, start) - 1
@@ -115,13 +120,6 @@ _FAMILY = {"Person": "person", "Commune": "territory", "Department": "territory"
 def family(t: str) -> str:
     """A coarse type (organisations together), for features and signatures robust to typing errors."""
     return _FAMILY.get(t, "org")
-
-
-def parsed_offset(parsed: "ParsedText", doc: Doc) -> int:
-    for off, d in parsed.docs:
-        if d is doc:
-            return off
-    return 0
 
 
 def _bucket(n: int) -> str:
@@ -228,8 +226,8 @@ def pair_features(norm: str, parsed: ParsedText, sent: T.Span, s: PMention, o: P
         f[f"dep_{name}=" + r.dep_] = 1
         if r.head is not r:
             f[f"gov_{name}=" + _lemma(r.head) + "|" + r.dep_] = 1
-    sent_span = d.char_span(max(0, sent.start - parsed_offset(parsed, d)),
-                            min(len(d.text), sent.end - parsed_offset(parsed, d)), alignment_mode="expand")
+    off = parsed.offset(d)
+    sent_span = d.char_span(max(0, sent.start - off), min(len(d.text), sent.end - off), alignment_mode="expand")
     if sent_span is not None:
         ff = family(s.type) + "|" + family(o.type)
         for t in sent_span:

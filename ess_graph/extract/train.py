@@ -368,7 +368,6 @@ def train(paths: Sequence[Path | str], out_dir: Path | str, *, seed: int = 0, ep
                      "data_digest": _digest(docs), "sources": [str(p) for p in paths]}
     if ner:
         from . import learned_ner
-        from .ner import load_model
         import spacy
         nlp = spacy.load("fr_core_news_md")
         learned_ner.train_ner(nlp, [d for d in docs if not d.partial], seed=seed, epochs=epochs, log=log)
@@ -376,7 +375,6 @@ def train(paths: Sequence[Path | str], out_dir: Path | str, *, seed: int = 0, ep
         metrics["ner_epochs"] = epochs
         if log:
             log(f"entity model trained in {time.time() - t0:.0f} s")
-        del load_model
     rows = relation_rows(docs, rules, log=log)
     sig = _signatures(docs)
     thresholds, cv = cross_validate(rows, docs, sig, seed=seed)

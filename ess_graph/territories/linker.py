@@ -32,7 +32,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .data import TerritoryData, default_data, label_with_article
+from .data import TerritoryData, default_data
 
 POP_RATIO = 3.0
 COMMON_WORD_POP_EXEMPT = 50_000
