@@ -177,6 +177,8 @@ _ARTICLE_DE = re.compile(r"^(?:[AEIOUYÂÊÎÔÛÉÈHaeiouyâêîôûéèh])")
 
 
 def authority_label(e: Entity) -> str:
+    """Display form of a collectivité ("Commune de Guillestre", "Département : Hautes-Alpes"),
+    published as its ``skos:altLabel``; its ``rdfs:label`` is the plain name."""
     name = e.name
     de = "d'" if _ARTICLE_DE.match(name) else "de "
     if e.type == "Commune":
@@ -250,7 +252,8 @@ def describe_authority(em: _Emitter, e: Entity) -> str:
         em.add(node, RDF.type, M8G.PublicOrganisation)
         em.add(node, RDF.type, ORG.Organization)
         em.add(node, RDF.type, ORG.FormalOrganization)
-        em.add(node, RDFS.label, _lit(authority_label(e), lang="fr"))
+        em.add(node, RDFS.label, _lit(e.name))
+        em.add(node, SKOS.altLabel, _lit(authority_label(e), lang="fr"))
         em.add(node, ESS.organisationKind, f"{CONCEPT}org-kind/local-authority")
         em.add(node, ESS.governs, iris.entity_iri(e))
     return node

@@ -40,6 +40,40 @@ PREFIXES: dict[str, str] = {
     "wdt": "http://www.wikidata.org/prop/direct/",
 }
 
+# One prefix per family of essgraph IRIs, so that an IRI printed anywhere is a valid SPARQL
+# prefixed name: commune:05065, epci:200067452, role:maire, clipping:seed-000.  ``org`` and
+# ``person`` already name W3C vocabularies, hence ``essorg:`` and ``essperson:``.  A local part
+# that still holds a "/" (post:authority\/commune\/75056\/maire) is escaped by ess_graph.curie.
+IRI_FAMILIES: dict[str, str] = {
+    "commune": ID + "territory/commune/",
+    "epci": ID + "territory/epci/",
+    "departement": ID + "territory/departement/",
+    "region": ID + "territory/region/",
+    "country": ID + "territory/country/",
+    "syndicate": ID + "territory/syndicate/",
+    "intercommunality": ID + "territory/intercommunality/",
+    "place": ID + "place/",
+    "unresolved": ID + "place/unresolved/",
+    "authority": ID + "authority/",
+    "essorg": ID + "org/",
+    "essperson": ID + "person/",
+    "policy": ID + "policy/",
+    "initiative": ID + "initiative/",
+    "event": ID + "event/",
+    "clipping": ID + "clipping/",
+    "collection": ID + "collection/",
+    "post": ID + "post/",
+    "membership": ID + "membership/",
+    "fact": ID + "fact/",
+    "annotation": ID + "annotation/",
+    "role": CONCEPT + "role/",
+    "theme": CONCEPT + "theme/",
+    "org-kind": CONCEPT + "org-kind/",
+    "commune-kind": CONCEPT + "commune-kind/",
+    "epci-kind": CONCEPT + "epci-kind/",
+}
+PREFIXES.update(IRI_FAMILIES)
+
 
 def sparql_prefix_block(names: list[str] | None = None) -> str:
     """PREFIX declarations for the given prefix names (all by default)."""

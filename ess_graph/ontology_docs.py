@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .curie import curie
 from .namespaces import CONCEPT, ESS, PREFIXES
 
 __all__ = ["render_html", "write_html", "ontology_model"]
@@ -62,10 +63,7 @@ class _Model:
         return self.U(ns + name)
 
     def qname(self, iri: str) -> str:
-        for p, ns in self.prefixes:
-            if iri.startswith(ns) and len(iri) > len(ns):
-                return f"{p}:{iri[len(ns):]}"
-        return iri
+        return curie(iri, dict(self.prefixes))
 
     def href(self, iri: str) -> str:
         if iri.startswith(ESS):
@@ -262,6 +260,7 @@ class _Model:
         visit(alignments)
         visit(schemes)
         seen.update({"ess", "esc"})
+        seen.update(p for p, ns in self.prefixes if ns.startswith(CONCEPT))  # role:, theme: …
         return sorted((p, ns) for p, ns in self.prefixes if p in seen)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 
 from .errors import QueryError
+from .curie import term_text
 from .namespaces import PREFIXES
 
 SELECT_FORMATS = {
@@ -25,25 +26,8 @@ ALL_FORMATS = ("table", *SELECT_FORMATS, *GRAPH_FORMATS)
 
 
 def compact(term) -> str:
-    """Human form of a term: prefixed name for IRIs, plain value for literals."""
-    if term is None:
-        return ""
-    if isinstance(term, ox.NamedNode):
-        v = term.value
-        best = None
-        for p, ns in PREFIXES.items():
-            if v.startswith(ns) and (best is None or len(ns) > len(PREFIXES[best])):
-                best = p
-        if best:
-            local = v[len(PREFIXES[best]):]
-            if local and all(c.isalnum() or c in "_-./" for c in local):
-                return f"{best}:{local}"
-        return f"<{v}>"
-    if isinstance(term, ox.BlankNode):
-        return f"_:{term.value}"
-    if isinstance(term, ox.Literal):
-        return term.value
-    return str(term)
+    """Human form of a term: pasteable prefixed name for IRIs, plain value for literals."""
+    return term_text(term)
 
 
 def _table(variables: list[str], rows: list[list[str]], max_width: int = 60) -> str:

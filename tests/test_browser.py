@@ -95,7 +95,7 @@ def test_query_page_runs_a_saved_query(site, browser, tmp_path):
     page.click("#run")
     page.wait_for_function("document.querySelectorAll('#results-table tbody tr').length === 1")
     # an IRI in the table links to its resource page
-    link = page.locator("#results-table a", has_text="essr:org/cooperative-alpine")
+    link = page.locator("#results-table a", has_text="essorg:cooperative-alpine")
     assert link.get_attribute("href") == "/id/org/cooperative-alpine"
     link.click()
     page.wait_for_selector("h1")

@@ -194,7 +194,7 @@ def test_store_report_points_to_clipping_and_position(store, files):
     r = validate(GraphStore(store, read_only=True), [s])
     assert sorted(x["focusNode"] for x in r.results) == ["http://example.org/org1", "http://example.org/org2"]
     text = r.to_text()
-    assert "clipping essr:clipping/k1" in text and "(clips/k1.txt)" in text
+    assert "clipping clipping:k1" in text and "(clips/k1.txt)" in text
     # start 13 is on the second line of the clipping text, which starts at line 10 of the file
     assert "clips/k1.txt:11 (chars 13-17 of the clipping text)" in text
     assert "An organisation has a label." in text

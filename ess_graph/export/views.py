@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from ..curie import curie
 from ..namespaces import ESS, ID, PREFIXES
 from ..store import GraphStore
 
@@ -49,14 +50,6 @@ ACTION_CLASSES = {c for c, _ in ACTION_KINDS}
 LABEL_PROPS = (RDFS + "label", SKOS + "prefLabel", FOAF + "name", IGEO + "nom", DCT + "title")
 
 _POINT = re.compile(r"POINT\s*\(\s*([-+0-9.eE]+)\s+([-+0-9.eE]+)\s*\)")
-
-
-def curie(iri: str) -> str:
-    best = None
-    for name, ns in PREFIXES.items():
-        if iri.startswith(ns) and (best is None or len(ns) > len(best[1])):
-            best = (name, ns)
-    return f"{best[0]}:{iri[len(best[1]):]}" if best else iri
 
 
 def _value(term) -> str:

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 
+from ..curie import curie
 from ..namespaces import ESS, ID, PREFIXES
 
 N = ox.NamedNode
@@ -78,16 +79,6 @@ def description(store: ox.Store, iri: str, limit: int = 100_000) -> list[ox.Trip
 
 # --------------------------------------------------------------------------
 # helpers for the HTML page
-
-def curie(iri: str) -> str:
-    best = ""
-    for p, ns in PREFIXES.items():
-        if iri.startswith(ns) and len(ns) > len(PREFIXES.get(best, "")):
-            best = p
-    if best:
-        return f"{best}:{iri[len(PREFIXES[best]):]}"
-    return iri
-
 
 def link_for(iri: str, resource_base: str) -> str:
     if iri.startswith(resource_base):

@@ -14,7 +14,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import OWL
 
 from ..errors import InputError
-from ..namespaces import PREFIXES
+from ..curie import curie as compact  # also used by validate/report.py
 
 SH = "http://www.w3.org/ns/shacl#"
 
@@ -107,16 +107,6 @@ def path_sparql(p) -> str:
         return "(" + "|".join(path_sparql(x) for x in p[1]) + ")"
     suffix = {"zeroOrMore": "*", "oneOrMore": "+", "zeroOrOne": "?"}[k]
     return f"({path_sparql(p[1])}){suffix}"
-
-
-def compact(iri: str) -> str:
-    best = None
-    for name, ns in PREFIXES.items():
-        if iri.startswith(ns) and (best is None or len(ns) > len(best[1])):
-            best = (name, ns)
-    if best and all(c.isalnum() or c in "-_./" for c in iri[len(best[1]):]):
-        return f"{best[0]}:{iri[len(best[1]):]}"
-    return f"<{iri}>"
 
 
 def path_text(p, short: bool = False) -> str:

@@ -31,12 +31,31 @@
     return "/resource?iri=" + encodeURIComponent(iri);
   }
 
-  function curie(iri) {
-    let best = null;
-    for (const [p, ns] of Object.entries(prefixes)) {
-      if (iri.startsWith(ns) && (!best || ns.length > prefixes[best].length)) best = p;
+  // the browser side of ess_graph/curie.py (same rules): a pasteable prefixed
+  // name, reserved characters escaped per SPARQL's PN_LOCAL, else <iri>
+  const PN_CHARS = /^[A-Za-z0-9_\-\u00B7\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u037D\u037F-\u1FFF\u200C\u200D\u203F\u2040\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\u{10000}-\u{EFFFF}]$/u;
+  const ESCAPABLE = "_~.-!$&'()*+,;=/?#@%";
+  function escapeLocal(local) {
+    const cs = Array.from(local);
+    let out = "";
+    for (let i = 0; i < cs.length; i++) {
+      const c = cs[i], first = i === 0;
+      if (c === "%" && /^[0-9A-Fa-f]{2}$/.test((cs[i + 1] || "") + (cs[i + 2] || ""))) { out += c + cs[i + 1] + cs[i + 2]; i += 2; }
+      else if (c === ":" || (PN_CHARS.test(c) && !(first && /[-\u00B7\u0300-\u036F\u203F\u2040]/.test(c)))) out += c;
+      else if (ESCAPABLE.includes(c) && c !== "%") out += "\\" + c;
+      else return null;
     }
-    return best ? best + ":" + iri.slice(prefixes[best].length) : iri;
+    return out;
+  }
+  const sortedPrefixes = Object.entries(prefixes).map((kv, i) => [kv[0], kv[1], i])
+    .sort((a, b) => b[1].length - a[1].length || a[2] - b[2]);
+  function curie(iri) {
+    for (const [p, ns] of sortedPrefixes) {
+      if (!iri.startsWith(ns)) continue;
+      const local = escapeLocal(iri.slice(ns.length));
+      if (local !== null) return p + ":" + local;
+    }
+    return "<" + iri + ">";
   }
 
   function cell(term) {
