@@ -73,29 +73,51 @@ class LoadReport:
         }
 
 
-def normalise_source(path: str | None, *, bundled: bool = False) -> str | None:
-    """How a source file is recorded: relative to the working directory when inside
-    it, else absolute; the bundled samples as ``data/samples/NAME``. The same file
-    is thus named the same way however it was given on the command line."""
+def normalise_source(path: str | None, *, bundled: bool = False, root: str | Path | None = None,
+                     publish_paths: bool = False) -> str | None:
+    """How a source file is recorded in ``ess:sourceFile``: relative to the folder it was loaded
+    from (``root``: the folder given, or the folder of a file given), the bundled samples as
+    ``data/samples/NAME``. No absolute local path is recorded unless ``publish_paths`` asks for it
+    (then the absolute path is). The same file is thus named the same way wherever it lives."""
     if not path:
         return path
     p = Path(path)
+    rp = p.resolve()
+    if publish_paths:
+        return rp.as_posix()
     if bundled:
         try:
-            return "data/samples/" + p.resolve().relative_to(sample_dir().resolve()).as_posix()
+            return "data/samples/" + rp.relative_to(sample_dir().resolve()).as_posix()
         except ValueError:
             pass
-    rp = p.resolve()
-    try:
-        return rp.relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return rp.as_posix()
+    if root is not None:
+        try:
+            return rp.relative_to(Path(root).resolve()).as_posix()
+        except ValueError:
+            pass
+    return p.name
+
+
+def source_roots(inputs: Sequence[str | os.PathLike]) -> dict[str, Path]:
+    """For each file read from ``inputs``: the folder its ``ess:sourceFile`` is relative to."""
+    from .importers import list_input_files
+    from .importers._common import source_name
+    roots: dict[str, Path] = {}
+    for given in map(Path, inputs):
+        root = given if given.is_dir() else given.parent
+        for f in list_input_files([given]):
+            roots.setdefault(source_name(f), root)
+    return roots
 
 
 def extract_paths(paths: Sequence[str | os.PathLike] | None = None, *, extractor=None,
                   collection: str | None = None, jobs: int = 1,
-                  progress: Callable[[str, int, int], None] | None = None) -> list[Extraction]:
-    """Import and extract (with curation applied) without touching any store."""
+                  progress: Callable[[str, int, int], None] | None = None,
+                  publish_paths: bool = False) -> list[Extraction]:
+    """Import and extract (with curation applied) without touching any store.
+
+    ``publish_paths``: record each source file's absolute path instead of its path relative
+    to the folder it was loaded from (see :func:`normalise_source`)."""
     from .importers import read_clippings
     from .extract import Extractor
     from .curation import apply_curation, load_curation
@@ -107,8 +129,10 @@ def extract_paths(paths: Sequence[str | os.PathLike] | None = None, *, extractor
             raise InputError("no such file or directory", source=str(p))
     inputs, curation_files = split_inputs(paths)
     clippings = read_clippings(inputs, collection=collection) if inputs else []
+    roots = source_roots(inputs) if inputs and not bundled else {}
     for c in clippings:
-        c.source_file = normalise_source(c.source_file, bundled=bundled)
+        c.source_file = normalise_source(c.source_file, bundled=bundled, root=roots.get(c.source_file or ""),
+                                         publish_paths=publish_paths)
     curations = [load_curation(p) for p in curation_files]
     extractor = extractor or Extractor.default()
     cb = (lambda n: progress("extract", n, len(clippings))) if progress else None
@@ -153,19 +177,22 @@ def load(paths: Sequence[str | os.PathLike] | None = None, store: GraphStore | s
          *, on_invalid: str = "skip", extractor=None, with_reference: bool = True,
          collection: str | None = None, jobs: int = 1,
          progress: Callable[[str, int, int], None] | None = None,
-         fail_after_mapping: Callable[[int], None] | None = None) -> LoadReport:
+         fail_after_mapping: Callable[[int], None] | None = None,
+         publish_paths: bool = False) -> LoadReport:
     """Load clippings (the bundled sample collection when ``paths`` is empty).
 
     ``on_invalid``: what happens to a clipping whose graph violates the shapes —
     ``skip`` (not stored, reported), ``keep`` (stored and reported) or
     ``abort`` (nothing at all is stored). ``collection`` names the collection of
-    clippings whose files do not name one. ``fail_after_mapping`` is a test hook
+    clippings whose files do not name one. ``publish_paths`` records absolute source
+    paths (by default ``ess:sourceFile`` is relative to the folder loaded). ``fail_after_mapping`` is a test hook
     called with each clipping index after mapping, to inject failures.
     """
     if on_invalid not in ON_INVALID:
         raise EssGraphError(f"on_invalid must be one of {', '.join(ON_INVALID)}")
     gs = store if isinstance(store, GraphStore) else GraphStore(store)
-    extractions = extract_paths(paths, extractor=extractor, collection=collection, progress=progress, jobs=jobs)
+    extractions = extract_paths(paths, extractor=extractor, collection=collection, progress=progress, jobs=jobs,
+                                publish_paths=publish_paths)
     report = LoadReport(on_invalid=on_invalid)
     graph_quads: dict[str, list[ox.Quad]] = {}
     for i, ex in enumerate(extractions):

@@ -217,3 +217,39 @@ def test_unresolved_place_keeps_its_candidates_and_validates():
     assert not ask(s, "ASK { ?x a ess:Syndicate }")
     conforms, _, report = pyshacl.validate(_rdflib(quads), shacl_graph=_shapes(), advanced=True)
     assert conforms, report
+
+
+def test_actors_and_territories_are_labelled_with_their_plain_name():
+    """rdfs:label is the name a researcher expects; "Commune de …" / "Département : …" are altLabels."""
+    text = "Le Département de la Seine-Maritime et la commune de Saint-Paul soutiennent Enercoop."
+    c = Clipping(id="labels", text=text)
+    ents = [Entity("d", "Department", "Seine-Maritime", [Mention(21, 35, "Seine-Maritime")], insee="76", country="FR"),
+            Entity("c", "Commune", "Saint-Paul", [Mention(52, 62, "Saint-Paul")], insee="97415", country="FR"),
+            Entity("o", "Cooperative", "Enercoop", [Mention(76, 84, "Enercoop")])]
+    rels = [Relation("d", "funds", "o", text, 0, len(text), rule="t"),
+            Relation("c", "funds", "o", text, 0, len(text), rule="t")]
+    s = store_of(extraction_quads(Extraction(c, ents, rels)))
+    labels = {(r["x"].value, r["l"].value) for r in s.query(
+        "SELECT ?x ?l WHERE { GRAPH ?g { ?x <http://www.w3.org/2000/01/rdf-schema#label> ?l } }")}
+    assert labels == {(iris.ID + "authority/departement/76", "Seine-Maritime"),
+                      (iris.ID + "territory/departement/76", "Seine-Maritime"),
+                      (iris.ID + "authority/commune/97415", "Saint-Paul"),
+                      (iris.ID + "territory/commune/97415", "Saint-Paul"),
+                      (iris.ID + "org/enercoop", "Enercoop")}
+    assert ask(s, """ASK { essr:authority/departement/76 skos:altLabel "Département : Seine-Maritime"@fr .
+                           essr:authority/commune/97415 skos:altLabel "Commune de Saint-Paul"@fr }""")
+
+
+def test_pearltrees_item_keeps_the_web_address_its_text_gives(tmp_path):
+    from ess_graph.importers import read_file
+    page = tmp_path / "collection.txt"
+    page.write_text("background preloader\nESS et collectivités\nFacebook Twitter\n"
+                    "Congrès de l'AIMF : l'action des élus locaux. Toutes les interventions sur "
+                    "www.aimf.asso.fr. Le congrès se tenait à Paris [...] "
+                    "Débat sur la politique de la Ville et l'ESS, sans adresse.\n", encoding="utf-8")
+    clippings = read_file(page)
+    assert [c.url for c in clippings] == ["http://www.aimf.asso.fr", None]
+    s = store_of(extraction_quads(Extraction(clippings[0], [], [])))
+    assert ask(s, "ASK { ?c a ess:Clipping ; schema:url <http://www.aimf.asso.fr> }")
+    s = store_of(extraction_quads(Extraction(clippings[1], [], [])))
+    assert not ask(s, "ASK { ?c schema:url ?u }")

@@ -103,9 +103,38 @@ def test_wikidata_patterns_join_local_codes_to_the_right_property(store, name, p
     assert f"wdt:{prop}" in q.text and "SERVICE <https://query.wikidata.org/sparql>" in q.text
     body = "\n".join(l for l in q.text.splitlines() if not l.lstrip().startswith("#"))
     local = body.split("SERVICE")[0].split("WHERE", 1)[1] + "}"
-    projected = "SELECT (COUNT(*) AS ?n) WHERE " + local
-    n = int(next(iter(execute(store, projected)))["n"].value)
-    assert n > 10  # every territory of that level has its code in the reference graph
+    projected = "SELECT DISTINCT ?territory ?code WHERE " + local
+    got = {(r["territory"].value, r["code"].value) for r in execute(store, projected)}
+    # the territories of that level that the clippings mention, each with its code, and no other
+    cls = {"P374": "igeo:Commune", "P2586": "igeo:Departement", "P2585": "igeo:Region",
+           "P1616": "igeo:Intercommunalite"}[prop]
+    mentioned = {r["t"].value for r in execute(
+        store, f"SELECT DISTINCT ?t WHERE {{ GRAPH ?c {{ ?c schema:mentions ?t }} ?t a {cls} }}")}
+    reference = int(next(iter(execute(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ ?t a {cls} }}")))["n"].value)
+    assert got and {t for t, _ in got} == mentioned
+    assert all(code for _, code in got)
+    assert len(mentioned) < reference
+
+
+def test_type_query_restricted_by_mentions_returns_mentioned_epcis_only(store):
+    """docs/queries.md: `?x a ess:Intercommunality` alone is the reference; schema:mentions restricts it."""
+    every = {r["x"].value for r in execute(store, "SELECT ?x WHERE { ?x a ess:Intercommunality }")}
+    assert len(every) > 1200                      # the 1,253 EPCI of the reference graph, and more
+    doc_query = ("SELECT ?epci ?name (COUNT(DISTINCT ?clipping) AS ?clippings) WHERE {\n"
+                 "  GRAPH ?clipping { ?clipping schema:mentions ?epci }\n"
+                 "  ?epci a ess:Intercommunality .\n  OPTIONAL { ?epci igeo:nom ?name }\n}\n"
+                 "GROUP BY ?epci ?name\nORDER BY DESC(?clippings) ?name")
+    from pathlib import Path
+    assert doc_query in (Path(__file__).resolve().parent.parent / "docs" / "queries.md").read_text(encoding="utf-8")
+    mentioned = {r["epci"].value: int(r["clippings"].value) for r in execute(store, doc_query)}
+    assert 0 < len(mentioned) < 20
+    # each one is named in a clipping graph, with a character span (an oa:identifying annotation)
+    for epci, n in mentioned.items():
+        assert epci in every and n >= 1
+        spans = execute(store, f"ASK {{ GRAPH ?c {{ ?a oa:hasBody <{epci}> ; oa:motivatedBy oa:identifying }} }}")
+        assert bool(spans), epci
+    assert set(mentioned) == {ID + "territory/epci/200069854", ID + "territory/epci/242100410",
+                              ID + "territory/syndicate/sivu-ceillac-guillestre"}
 
 
 def test_every_saved_query_is_tested_here():

@@ -20,8 +20,12 @@ from . import store_option
 @click.option("--contact-email", default=None, help="Contact point e-mail (vcard:hasEmail).")
 @click.option("--sparql-endpoint", default=None,
               help="Public SPARQL endpoint serving this data (dcat:DataService, void:sparqlEndpoint).")
+@click.option("--publish-paths", is_flag=True,
+              help="Keep absolute local paths of ess:sourceFile in the dumps and clippings.csv "
+                   "(by default such a path is written as the file's name).")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
-def command(out, base_url, store, publisher, publisher_url, contact_email, sparql_endpoint, as_json):
+def command(out, base_url, store, publisher, publisher_url, contact_email, sparql_endpoint, publish_paths,
+            as_json):
     from ..export import ExportMetadata, export_all
     from ..store import GraphStore
 
@@ -36,7 +40,7 @@ def command(out, base_url, store, publisher, publisher_url, contact_email, sparq
         meta.sparql_endpoint = sparql_endpoint
     gs = GraphStore(store, read_only=True)
     try:
-        manifest = export_all(gs, out, base_url=base_url, metadata=meta)
+        manifest = export_all(gs, out, base_url=base_url, metadata=meta, publish_paths=publish_paths)
     finally:
         gs.close()
     if as_json:

@@ -60,19 +60,23 @@ when there were violations.""")
 @click.option("--no-reference", is_flag=True, help="Do not load the French territory reference graph.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("--publish-paths", is_flag=True,
+              help="Record each file's absolute local path in ess:sourceFile (default: the path "
+                   "relative to the folder loaded, so no local path is published).")
 @model_option
 @jobs_option
-def command(paths, store, on_invalid, collection, no_reference, fmt, quiet, model, jobs):
+def command(paths, store, on_invalid, collection, no_reference, fmt, quiet, publish_paths, model, jobs):
     from ..pipeline import load
     extractor = None if model is None else extractor_for(model)
     progress, callback = _progress_factory(quiet or fmt == "json")
     if progress:
         with progress:
             report = load(paths or None, store, on_invalid=on_invalid, with_reference=not no_reference,
-                          collection=collection, progress=callback, extractor=extractor, jobs=jobs)
+                          collection=collection, progress=callback, extractor=extractor, jobs=jobs,
+                          publish_paths=publish_paths)
     else:
         report = load(paths or None, store, on_invalid=on_invalid, with_reference=not no_reference,
-                      collection=collection, extractor=extractor, jobs=jobs)
+                      collection=collection, extractor=extractor, jobs=jobs, publish_paths=publish_paths)
     rep = report.to_dict()
     if fmt == "json":
         click.echo(json.dumps(rep, indent=2, ensure_ascii=False))

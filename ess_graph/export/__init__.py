@@ -23,7 +23,7 @@ import pyoxigraph as ox
 from ..errors import InputError, StoreError
 from ..store import GraphStore
 from .catalog import ExportMetadata, FileInfo, build_catalog, build_void, sha256_file, version_of
-from .dumps import DUMPS, canonical_dump, write_bytes, write_dumps
+from .dumps import CONTEXT_FILE, DUMPS, canonical_dump, public_source_path, write_bytes, write_dumps
 from .network import geojson, gexf
 from .rdfbuild import RELATIVE_SENTINEL
 from .stats import compute_stats
@@ -104,8 +104,11 @@ def _ontology_files() -> list[tuple[Path, str]]:
 
 
 def export_all(store: GraphStore, out_dir, *, base_url: str | None = None,
-               metadata: ExportMetadata | None = None) -> ExportManifest:
+               metadata: ExportMetadata | None = None, publish_paths: bool = False) -> ExportManifest:
     """Write every export file into ``out_dir`` and return the list of files.
+
+    ``publish_paths``: keep absolute local paths of ``ess:sourceFile`` in the dumps and
+    clippings.csv (by default such a path is reduced to the file's name).
 
     ``base_url``: where the folder will be published (download URLs in the
     catalog). Without it the catalog uses URLs relative to the catalog file.
@@ -132,18 +135,24 @@ def export_all(store: GraphStore, out_dir, *, base_url: str | None = None,
         return fi
 
     # 1. RDF dumps
-    canon = canonical_dump(store)
+    canon = canonical_dump(store, publish_paths=publish_paths)
     write_dumps(canon, out)
     dump_infos = []
     for spec in DUMPS:
         dump_infos.append(info(spec.name, spec.media_type, spec.title, spec.description,
                                file_type=spec.file_type, compressed=True,
                                extra={"triples": canon.triple_count if spec.union else canon.quad_count}))
+    info(CONTEXT_FILE, "application/ld+json", "JSON-LD context",
+         "One term per class and property of the essgraph ontology, and the vocabularies' prefixes; "
+         "essgraph.jsonld.gz is compacted with it.", file_type="JSON_LD", distribution=False)
     nquads_sha = __import__("hashlib").sha256(canon.nquads).hexdigest()
     version = version_of(nquads_sha)
 
     # 2. tables, GeoJSON, GEXF
     views = read_views(store)
+    if not publish_paths:
+        for c in views.clippings.values():
+            c.source_file = public_source_path(c.source_file)
     rows = table_rows(views)
     for t in TABLES:
         write_bytes(out / t.file, render_csv(t, rows[t.file]))

@@ -7,14 +7,18 @@ re-exporting an unchanged store gives byte-identical files:
 * inside a graph, triples sorted by their N-Triples form;
 * blank nodes (essgraph itself mints none) are relabelled with RDFC-1.0
   canonical labels, so their labels depend on the data only;
-* gzip members carry no file name and ``mtime = 0``.
+* gzip members carry no file name and ``mtime = 0``;
+* no absolute local path is published: an ``ess:sourceFile`` holding one (a store loaded with
+  ``essgraph load --publish-paths``, or before paths were made relative) is written as the file's
+  name, unless the export asks for it (``publish_paths=True``, ``essgraph export --publish-paths``).
 
 What each file holds:
 
 =====================  =====================================================
 ``essgraph.nq.gz``     N-Quads, every quad, named graphs kept
 ``essgraph.trig.gz``   TriG, same quads as the N-Quads dump, one block per graph
-``essgraph.jsonld.gz`` JSON-LD, same quads (named graphs as ``@graph`` objects)
+``essgraph.jsonld.gz`` JSON-LD, same quads (named graphs as ``@graph`` objects), compacted with the
+                       published ``@context`` (``essgraph.context.jsonld``): "partnerOf", not IRIs
 ``essgraph.ttl.gz``    Turtle, the *union* of all graphs (each distinct triple once)
 ``essgraph.nt.gz``     N-Triples, the same union as the Turtle dump
 =====================  =====================================================
@@ -23,13 +27,17 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import os
+import re
 from dataclasses import dataclass
-from pathlib import Path
+from functools import lru_cache
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import pyoxigraph as ox
 
-from ..namespaces import PREFIXES
+from ..namespaces import ESS, IRI_FAMILIES, PREFIXES
+from ..resources import ontology_dir
 from ..store import GraphStore
 
 # prefixes written in Turtle / TriG. essr: and esc: are left out on purpose:
@@ -37,6 +45,31 @@ from ..store import GraphStore
 DUMP_PREFIXES = {k: PREFIXES[k] for k in (
     "ess", "rdf", "rdfs", "owl", "xsd", "skos", "dcterms", "foaf", "org",
     "person", "m8g", "igeo", "geo", "sf", "prov", "oa", "schema", "essglobal")}
+
+CONTEXT_FILE = "essgraph.context.jsonld"
+_SOURCE_FILE = ("<" + ESS + "sourceFile> ").encode()
+_ABSOLUTE = re.compile(r"^(?:/|[A-Za-z]:[\\/]|\\\\)")
+
+
+def public_source_path(value: str) -> str:
+    """An ``ess:sourceFile`` as published: an absolute local path is reduced to the file's name."""
+    if not value or not _ABSOLUTE.match(value):
+        return value
+    return (PureWindowsPath(value) if "\\" in value else PurePosixPath(value)).name
+
+
+def _hide_local_paths(lines: list[bytes]) -> list[bytes]:
+    """N-Triples lines with absolute ``ess:sourceFile`` values reduced to file names (re-sorted)."""
+    changed = False
+    out = []
+    for line in lines:
+        if _SOURCE_FILE in line:
+            t = next(iter(ox.parse(line, format=ox.RdfFormat.N_TRIPLES)))
+            if isinstance(t.object, ox.Literal) and _ABSOLUTE.match(t.object.value):
+                line = f"{t.subject} {t.predicate} {ox.Literal(public_source_path(t.object.value))} .".encode()
+                changed = True
+        out.append(line)
+    return sorted(set(out)) if changed else out
 
 
 @dataclass
@@ -109,16 +142,17 @@ def graph_order(store: ox.Store) -> list:
     return [ox.DefaultGraph(), *named]
 
 
-def canonical_dump(store: GraphStore | ox.Store) -> CanonicalDump:
+def canonical_dump(store: GraphStore | ox.Store, *, publish_paths: bool = False) -> CanonicalDump:
+    """The store's quads, sorted; absolute ``ess:sourceFile`` paths hidden unless ``publish_paths``."""
     ox_store = store.store if isinstance(store, GraphStore) else store
-    dump, maybe_blank = _sorted_dump(ox_store)
+    dump, maybe_blank = _sorted_dump(ox_store, publish_paths)
     # "_:" in the text is a cheap necessary condition; the ASK query confirms it
     if maybe_blank and _has_blank_nodes(ox_store):
-        dump, _ = _sorted_dump(_canonical_store(ox_store))
+        dump, _ = _sorted_dump(_canonical_store(ox_store), publish_paths)
     return dump
 
 
-def _sorted_dump(ox_store: ox.Store) -> tuple[CanonicalDump, bool]:
+def _sorted_dump(ox_store: ox.Store, publish_paths: bool = True) -> tuple[CanonicalDump, bool]:
     import hashlib
 
     nq = io.BytesIO()
@@ -129,6 +163,8 @@ def _sorted_dump(ox_store: ox.Store) -> tuple[CanonicalDump, bool]:
     maybe_blank = False
     for g in graph_order(ox_store):
         lines = sorted_graph_ntriples(ox_store, g)
+        if not publish_paths:
+            lines = _hide_local_paths(lines)
         if isinstance(g, ox.DefaultGraph):
             key, suffix = "", None
         else:
@@ -179,9 +215,10 @@ def render_dump(spec: DumpSpec, canon: CanonicalDump) -> bytes:
     if spec.union:
         triples = ox.parse(canon.union_ntriples, format=ox.RdfFormat.N_TRIPLES)
         return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=DUMP_PREFIXES)
+    if spec.name.endswith(".jsonld.gz"):
+        return compact_jsonld(canon.nquads)
     quads = ox.parse(canon.nquads, format=ox.RdfFormat.N_QUADS)
-    fmt = ox.RdfFormat.TRIG if spec.name.endswith(".trig.gz") else ox.RdfFormat.JSON_LD
-    return ox.serialize(quads, format=fmt, prefixes=DUMP_PREFIXES)
+    return ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=DUMP_PREFIXES)
 
 
 def write_dumps(canon: CanonicalDump, out_dir: Path) -> list[tuple[DumpSpec, Path]]:
@@ -190,4 +227,112 @@ def write_dumps(canon: CanonicalDump, out_dir: Path) -> list[tuple[DumpSpec, Pat
         path = out_dir / spec.name
         write_gzip(path, render_dump(spec, canon))
         written.append((spec, path))
+    write_bytes(out_dir / CONTEXT_FILE, context_document())
     return written
+
+
+# -- JSON-LD: the published @context and the compacted dump --------------------------------------
+
+@lru_cache(maxsize=1)
+def ontology_terms() -> dict[str, str]:
+    """One JSON-LD term per class and property of the essgraph ontology: local name -> IRI."""
+    owl, rdf_type = "http://www.w3.org/2002/07/owl#", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+    kinds = {owl + "Class", owl + "ObjectProperty", owl + "DatatypeProperty", owl + "AnnotationProperty",
+             "http://www.w3.org/1999/02/22-rdf-syntax-ns#Property", "http://www.w3.org/2000/01/rdf-schema#Class"}
+    terms: dict[str, str] = {}
+    for f in sorted(ontology_dir().rglob("*.ttl")):
+        for t in ox.parse(path=str(f), format=ox.RdfFormat.TURTLE):
+            if (t.predicate.value == rdf_type and t.object.value in kinds
+                    and isinstance(t.subject, ox.NamedNode) and t.subject.value.startswith(ESS)):
+                name = t.subject.value[len(ESS):]
+                if name and re.fullmatch(r"[A-Za-z_][\w-]*", name):
+                    terms[name] = t.subject.value
+    return dict(sorted(terms.items()))
+
+
+@lru_cache(maxsize=1)
+def jsonld_context() -> dict[str, str]:
+    """The compact ``@context``: the ontology's terms, then the vocabularies' prefixes.
+
+    The per-family prefixes of essgraph IRIs (``commune:``…) are left out: JSON-LD needs no
+    escaping, so ``essr:territory/commune/05065`` is short enough and cannot clash with a term."""
+    terms = ontology_terms()
+    ctx: dict[str, str] = {}
+    for name, iri in PREFIXES.items():
+        if name not in IRI_FAMILIES and name not in terms:
+            ctx[name] = iri
+    ctx.update(terms)
+    return ctx
+
+
+def context_document() -> bytes:
+    """The published ``essgraph.context.jsonld``."""
+    return (json.dumps({"@context": jsonld_context()}, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+class _Compactor:
+    def __init__(self) -> None:
+        ctx = jsonld_context()
+        self.terms = {iri: name for name, iri in ontology_terms().items()}
+        self.prefixes = sorted(((n, i) for n, i in ctx.items() if i not in self.terms),
+                               key=lambda kv: -len(kv[1]))
+        self.cache: dict[str, str] = {}
+
+    def iri(self, iri: str, *, vocab: bool = False) -> str:
+        key = ("v" if vocab else "i") + iri
+        got = self.cache.get(key)
+        if got is None:
+            got = iri
+            if vocab and iri in self.terms:
+                got = self.terms[iri]
+            else:
+                for name, ns in self.prefixes:
+                    if iri.startswith(ns) and len(iri) > len(ns) and not iri[len(ns):].startswith("//"):
+                        got = f"{name}:{iri[len(ns):]}"
+                        break
+            self.cache[key] = got
+        return got
+
+    def node_id(self, term) -> str:
+        return f"_:{term.value}" if isinstance(term, ox.BlankNode) else self.iri(term.value)
+
+    def value(self, o):
+        if isinstance(o, ox.Literal):
+            dt = o.datatype.value
+            if o.language:
+                return {"@value": o.value, "@language": o.language}
+            if dt == "http://www.w3.org/2001/XMLSchema#string":
+                return o.value
+            return {"@value": o.value, "@type": self.iri(dt, vocab=True)}
+        return {"@id": self.node_id(o)}
+
+
+def compact_jsonld(nquads: bytes) -> bytes:
+    """The sorted N-Quads as compact JSON-LD with the published context inlined: the default
+    graph's nodes, then one ``{"@id": graph, "@graph": [...]}`` per named graph."""
+    c = _Compactor()
+    rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+    graphs: dict[str, list[dict]] = {}
+    graph_ids: dict[str, str] = {}
+    current: dict | None = None
+    current_key = None
+    for q in ox.parse(nquads, format=ox.RdfFormat.N_QUADS):
+        gkey = "" if isinstance(q.graph_name, ox.DefaultGraph) else str(q.graph_name)
+        if gkey not in graphs:
+            graphs[gkey] = []
+            if gkey:
+                graph_ids[gkey] = c.node_id(q.graph_name)
+        skey = (gkey, str(q.subject))
+        if skey != current_key:
+            current = {"@id": c.node_id(q.subject)}
+            graphs[gkey].append(current)
+            current_key = skey
+        p = q.predicate.value
+        if p == rdf_type and isinstance(q.object, ox.NamedNode):
+            current.setdefault("@type", []).append(c.iri(q.object.value, vocab=True))
+        else:
+            current.setdefault(c.iri(p, vocab=True), []).append(c.value(q.object))
+    top: list[dict] = list(graphs.get("", []))
+    top += [{"@id": graph_ids[g], "@graph": nodes} for g, nodes in graphs.items() if g]
+    doc = {"@context": jsonld_context(), "@graph": top}
+    return (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode("utf-8")

@@ -45,6 +45,8 @@ SHARE_LINE = "Facebook Twitter"
 #: Lines of page chrome that are never part of an item.
 BOILERPLATE_LINES = frozenset({PRELOADER, SHARE_LINE, "Get flash to fully experience Pearltrees"})
 
+#: a web address written in an item's text ("… sur www.aimf.asso.fr.")
+_WEB_ADDRESS = re.compile(r"(?<![\w@/.])(?:https?://|www\.)[^\s<>\"«»“”()\[\]{}|\\^`]+", re.IGNORECASE)
 _TRUNCATION = re.compile(r"\[(?:\.\.\.|…)\]")
 _FILE_TITLE = re.compile(
     r"(?:[\w.()\-]+\s-\s)?[\w][\w.()\-]*\.(?:pdf|docx?|odt|ods|odp|xlsx?|pptx?|rtf|csv|zip)\.?(?=\s|$)",
@@ -239,6 +241,15 @@ def _segments(text: str, content_start: int, lines: _Lines) -> list[tuple[int, i
     return segments
 
 
+def item_url(body: str) -> str | None:
+    """The first web address an item's text gives (``www.x.fr`` is read as ``http://www.x.fr``)."""
+    for m in _WEB_ADDRESS.finditer(body):
+        url = m.group(0).rstrip(".,;:!?'’…")
+        if "." in url.split("//", 1)[-1].split("/", 1)[0].strip("."):
+            return url if "://" in url else "http://" + url
+    return None
+
+
 def read(path: str | Path, text: str) -> list[Clipping]:
     src = source_name(path)
     header_end, collection = _header(text)
@@ -261,7 +272,7 @@ def read(path: str | Path, text: str) -> list[Clipping]:
                 at = body.find(cut.title, at + len(cut.title))
             meta["title_spans"] = spans
         clippings.append(Clipping(
-            id=f"{key}#{n}", text=body, title=title or None, collection=collection,
+            id=f"{key}#{n}", text=body, title=title or None, collection=collection, url=item_url(body),
             source_file=src, source_format=FORMAT, source_offset=s,
             source_line=line_of(text, s), metadata=meta))
     return clippings
