@@ -480,7 +480,8 @@ def test_html_without_main_text_is_an_error(tmp_path, html):
 def test_read_folder_all_formats():
     clips = read_clippings([FIX])
     formats = {c.source_format for c in clips}
-    assert formats == {"pearltrees-text", "jsonl", "markdown", "text", "bookmarks", "csl-json", "html"}
+    assert formats == {"pearltrees-text", "pearltrees-rdf", "jsonl", "markdown", "text", "bookmarks", "csl-json",
+                       "html"}
     files = [c.source_file for c in clips]
     # files in sorted path order, each file's clippings together
     order = list(dict.fromkeys(files))

@@ -7,6 +7,7 @@ format               module                      detected by
 ===================  ==========================  =================================
 ``pearltrees-text``  :mod:`.pearltrees`          ``.txt`` starting with "background preloader"
                                                  or with a "Facebook Twitter" line
+``pearltrees-rdf``   :mod:`.pearltrees_rdf`      ``.rdf`` using the Pearltrees RDF vocabulary
 ``text``             :mod:`.markdown`            other ``.txt``
 ``markdown``         :mod:`.markdown`            ``.md``, ``.markdown``
 ``jsonl``            :mod:`.jsonl`               ``.jsonl``, ``.ndjson``; ``.json`` starting with ``{``
@@ -27,7 +28,7 @@ from typing import Callable, Iterable
 
 from ..errors import InputError, decode_text
 from ..model import Clipping
-from . import bookmarks, csl_json, html_page, jsonl, markdown, pearltrees
+from . import bookmarks, csl_json, html_page, jsonl, markdown, pearltrees, pearltrees_rdf
 from ._common import source_name
 
 __all__ = ["read_clippings", "read_file", "detect_format", "list_input_files",
@@ -36,6 +37,7 @@ __all__ = ["read_clippings", "read_file", "detect_format", "list_input_files",
 #: format name -> module exposing ``read(path, text) -> list[Clipping]``
 FORMATS = {
     "pearltrees-text": pearltrees,
+    "pearltrees-rdf": pearltrees_rdf,
     "text": markdown,
     "markdown": markdown,
     "jsonl": jsonl,
@@ -43,7 +45,7 @@ FORMATS = {
     "bookmarks": bookmarks,
     "html": html_page,
 }
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".jsonl", ".ndjson", ".json", ".html", ".htm")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".jsonl", ".ndjson", ".json", ".html", ".htm", ".rdf")
 _HEAD_BYTES = 65536
 
 
@@ -73,6 +75,11 @@ def detect_format(path: str | Path, head: bytes) -> str:
             return "jsonl"
         raise InputError("a .json file must be a CSL-JSON array ('[') or JSON Lines objects ('{')"
                          + ("; the file is empty" if not first else ""), source=src, line=1)
+    if suffix == ".rdf":
+        if pearltrees_rdf.looks_like(sample):
+            return "pearltrees-rdf"
+        raise InputError("an .rdf file must be a Pearltrees RDF export (vocabulary "
+                         "http://www.pearltrees.com/rdf/0.1/#)", source=src, line=1)
     if suffix in (".html", ".htm"):
         return "bookmarks" if bookmarks.looks_like(sample) else "html"
     raise InputError(f"unsupported file type {suffix or '(no extension)'!r}; supported: "
