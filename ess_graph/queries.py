@@ -233,7 +233,7 @@ def remote_query_text(text: str, substitutions: dict | None = None) -> str:
     parameters bound by a trailing ``VALUES`` block (terms serialised, never
     spliced into the query body)."""
     declared = {m.group(1) for m in re.finditer(r"(?im)^\s*PREFIX\s+([A-Za-z][\w.-]*)?\s*:", text)}
-    used = set(re.findall(r"(?<![\w<\"'?$])([A-Za-z][\w-]*):[A-Za-z_]", text))
+    used = set(re.findall(r"(?<![\w<\"'?$])([A-Za-z][\w-]*):[\w\\%]", text))  # commune:05065, post:a\/b
     head = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items()
                    if p in used and p not in declared)
     body = text

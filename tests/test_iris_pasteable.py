@@ -142,6 +142,16 @@ def test_cli_prints_pasteable_names(sample_store, tmp_path):
         assert sparql_value(c).startswith(ID + "clipping/")
 
 
+def test_query_sent_to_an_endpoint_declares_the_family_prefixes_it_uses():
+    from ess_graph.queries import remote_query_text
+    text = r"SELECT ?x WHERE { ?x ess:within commune:05065 ; org:holds post:authority\/commune\/05065\/maire }"
+    sent = remote_query_text(text)
+    for p in ("ess", "commune", "org", "post"):
+        assert f"PREFIX {p}: <{PREFIXES[p]}>" in sent
+    assert "PREFIX epci:" not in sent
+    EMPTY.query(sent)                       # valid without essgraph's predeclared prefixes
+
+
 # -- the docs ------------------------------------------------------------------
 
 def test_docs_have_sparql_examples():

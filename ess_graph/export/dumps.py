@@ -40,11 +40,13 @@ from ..namespaces import ESS, IRI_FAMILIES, PREFIXES
 from ..resources import ontology_dir
 from ..store import GraphStore
 
-# prefixes written in Turtle / TriG. essr: and esc: are left out on purpose:
-# their local names contain "/", which Turtle would have to escape ("essr:org\/x").
+# prefixes written in Turtle / TriG: the vocabularies, and one per family of essgraph IRIs
+# (commune:05065, role:maire). essr: and esc: are left out: most of their local names hold a "/",
+# which Turtle escapes ("essr:graph\/provenance"); such IRIs are clearer written in full.
 DUMP_PREFIXES = {k: PREFIXES[k] for k in (
     "ess", "rdf", "rdfs", "owl", "xsd", "skos", "dcterms", "foaf", "org",
     "person", "m8g", "igeo", "geo", "sf", "prov", "oa", "schema", "essglobal")}
+DUMP_PREFIXES.update(IRI_FAMILIES)
 
 CONTEXT_FILE = "essgraph.context.jsonld"
 _SOURCE_FILE = ("<" + ESS + "sourceFile> ").encode()

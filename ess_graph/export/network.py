@@ -5,8 +5,9 @@ import json
 from collections import defaultdict
 from xml.sax.saxutils import escape, quoteattr
 
+from ..curie import curie
 from ..namespaces import ESS
-from .views import Views, curie
+from .views import Views
 
 # relation kinds linking an actor (or action) to a territory
 LOCATED = ESS + "locatedIn"

@@ -11,7 +11,8 @@ import io
 import json
 from dataclasses import dataclass
 
-from .views import Views, curie
+from ..curie import curie
+from .views import Views
 
 SEP = " | "
 
