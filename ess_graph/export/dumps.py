@@ -278,35 +278,44 @@ class _Compactor:
         self.terms = {iri: name for name, iri in ontology_terms().items()}
         self.prefixes = sorted(((n, i) for n, i in ctx.items() if i not in self.terms),
                                key=lambda kv: -len(kv[1]))
-        self.cache: dict[str, str] = {}
+        self.ids: dict[str, str] = {}
+        self.vocab: dict[str, str] = {}
 
-    def iri(self, iri: str, *, vocab: bool = False) -> str:
-        key = ("v" if vocab else "i") + iri
-        got = self.cache.get(key)
+    def _prefixed(self, iri: str) -> str:
+        for name, ns in self.prefixes:
+            if iri.startswith(ns) and len(iri) > len(ns) and not iri[len(ns):].startswith("//"):
+                return f"{name}:{iri[len(ns):]}"
+        return iri
+
+    def iri(self, iri: str) -> str:
+        """A node IRI as written in "@id": compact IRI or full IRI."""
+        got = self.ids.get(iri)
         if got is None:
-            got = iri
-            if vocab and iri in self.terms:
-                got = self.terms[iri]
-            else:
-                for name, ns in self.prefixes:
-                    if iri.startswith(ns) and len(iri) > len(ns) and not iri[len(ns):].startswith("//"):
-                        got = f"{name}:{iri[len(ns):]}"
-                        break
-            self.cache[key] = got
+            got = self.ids[iri] = self._prefixed(iri)
+        return got
+
+    def term(self, iri: str) -> str:
+        """A property, class or datatype IRI: the ontology's term, else a compact IRI."""
+        got = self.vocab.get(iri)
+        if got is None:
+            got = self.vocab[iri] = self.terms.get(iri) or self._prefixed(iri)
         return got
 
     def node_id(self, term) -> str:
-        return f"_:{term.value}" if isinstance(term, ox.BlankNode) else self.iri(term.value)
+        return f"_:{term.value}" if type(term) is ox.BlankNode else self.iri(term.value)
 
     def value(self, o):
-        if isinstance(o, ox.Literal):
-            dt = o.datatype.value
+        if type(o) is ox.Literal:
             if o.language:
                 return {"@value": o.value, "@language": o.language}
-            if dt == "http://www.w3.org/2001/XMLSchema#string":
+            dt = o.datatype.value
+            if dt == _XSD_STRING:
                 return o.value
-            return {"@value": o.value, "@type": self.iri(dt, vocab=True)}
+            return {"@value": o.value, "@type": self.term(dt)}
         return {"@id": self.node_id(o)}
+
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 def compact_jsonld(nquads: bytes) -> bytes:
@@ -316,25 +325,33 @@ def compact_jsonld(nquads: bytes) -> bytes:
     rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
     graphs: dict[str, list[dict]] = {}
     graph_ids: dict[str, str] = {}
-    current: dict | None = None
-    current_key = None
+    nodes: list[dict] = []
+    current: dict = {}
+    prev_g = prev_s = None
     for q in ox.parse(nquads, format=ox.RdfFormat.N_QUADS):
-        gkey = "" if isinstance(q.graph_name, ox.DefaultGraph) else str(q.graph_name)
-        if gkey not in graphs:
-            graphs[gkey] = []
-            if gkey:
-                graph_ids[gkey] = c.node_id(q.graph_name)
-        skey = (gkey, str(q.subject))
-        if skey != current_key:
-            current = {"@id": c.node_id(q.subject)}
-            graphs[gkey].append(current)
-            current_key = skey
-        p = q.predicate.value
-        if p == rdf_type and isinstance(q.object, ox.NamedNode):
-            current.setdefault("@type", []).append(c.iri(q.object.value, vocab=True))
+        g, s = q.graph_name, q.subject
+        if g != prev_g:
+            gkey = "" if type(g) is ox.DefaultGraph else str(g)
+            if gkey not in graphs:
+                graphs[gkey] = []
+                if gkey:
+                    graph_ids[gkey] = c.node_id(g)
+            nodes, prev_g, prev_s = graphs[gkey], g, None
+        if s != prev_s:
+            current = {"@id": c.node_id(s)}
+            nodes.append(current)
+            prev_s = s
+        p, o = q.predicate.value, q.object
+        if p == rdf_type and type(o) is ox.NamedNode:
+            current.setdefault("@type", []).append(c.term(o.value))
         else:
-            current.setdefault(c.iri(p, vocab=True), []).append(c.value(q.object))
-    top: list[dict] = list(graphs.get("", []))
-    top += [{"@id": graph_ids[g], "@graph": nodes} for g, nodes in graphs.items() if g]
-    doc = {"@context": jsonld_context(), "@graph": top}
-    return (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+            current.setdefault(c.term(p), []).append(c.value(o))
+    # one node per line (json's C encoder: indent= would use the slow pure-Python one)
+    def line(obj) -> str:
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+    parts = [line(n) for n in graphs.get("", [])]
+    parts += ['{"@id":' + line(graph_ids[g]) + ',"@graph":[\n' + ",\n".join(line(n) for n in nodes) + "\n]}"
+              for g, nodes in graphs.items() if g]
+    head = '{"@context":' + json.dumps(jsonld_context(), ensure_ascii=False, indent=1) + ',\n"@graph":[\n'
+    return (head + ",\n".join(parts) + "\n]}\n").encode("utf-8")
