@@ -147,6 +147,7 @@ class Entry:
     needs_prev: tuple[str, ...] = ()  # contracted form: previous token must be one of these
     lower_ok: int = 0              # leading generic tokens that may be written in lower case ("communauté de communes")
     needs_cue: bool = False        # one-word generic EPCI short name ("Sud"): only with an EPCI cue or nearby context
+    history: bool = False          # a former commune name of the COG history (commune_history.csv)
 
     def candidate(self) -> dict:
         return {"insee": self.code if self.country == "FR" else None, "type": self.type, "name": self.name,
@@ -242,6 +243,15 @@ class TerritoryLinker:
                 if m:
                     n = int(m.group(2))
                     self._add(f"{m.group(1)} {n}{'er' if n == 1 else 'e'}", e)
+        com_by = {c.code: c for c in d.communes if c.kind == "COM"}
+        for h in d.commune_history:
+            # a former name (absorbed, merged, renamed commune) → the current commune, dated
+            c = com_by[h["code"]]
+            reg = d.departements[c.dep].region if c.dep in d.departements else ""
+            e = Entry("Commune", c.code, c.label, c.population, c.kind, c.dep, reg, c.epci, former=True,
+                      valid_until=h["ended_by"], history=True)
+            first = h["name"].split(" ")[0].split("'")[0]
+            self._add(h["name"], e, lead_article=1 if first in ("Le", "La", "Les", "L") else 0)
         for dp in d.departements.values():
             e = Entry("Department", dp.code, dp.name, dp.population, "", dp.code, dp.region)
             self._add(dp.name, e, lead_article=1 if dp.name.split(" ")[0] in ("La", "Le", "Les") else 0)
@@ -569,6 +579,9 @@ class TerritoryLinker:
             after = text[content[0].end:content[0].end + 8]
             if re.match(r"\s*\d", after) or re.search(r"(\d\s*|\bmois\s+(de\s+|d')?)$", before.lower()):
                 return [], 0
+        if single and all(c.history for c in cands) and not (
+                prev_tok is not None and prev_tok.key in TRIGGERS and _joinable_soft(text, prev_tok, first)):
+            return [], 0  # a one-word former commune name ("Jouy", "Granges") needs a place trigger
         if single:
             w = content[0].text.lower()
             if best_acc and w in self.data.common_words:
