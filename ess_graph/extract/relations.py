@@ -228,6 +228,22 @@ class RelationRules:
             rf"\s*(?:la |l'|le |les )?{E('o', ACTION_TYPES)}", flags)
         self.r_laureate = re.compile(rf"(?:lauréate?s?|finalistes?|primée?s?)\s+(?:en \d{{4}}\s+)?(?:du|de la|de l'|des|au)\s*{E('o', ACTION_TYPES)}",
                                      flags)
+        # selection for a programme: "a obtenu l'habilitation TZCLD" (implements, the annotation
+        # convention for an authorised territory), "a été sélectionnée dans le cadre de l'appel à projets X",
+        # "a été retenue pour X" (participatesIn); relation_kind() reads the finer kind off the sentence
+        self.r_habilitation = re.compile(
+            rf"(?:obtenir|obtient|obtiennent|a obtenu|ont obtenu|reçoit|a reçu|ont reçu|décroche|a décroché)\s+"
+            rf"(?:l'|son |leur |une |la )?(?:habilitation|label)\s+(?:au titre d[eu]\s+|pour\s+|d[eu]\s+|à\s+)?"
+            rf"{ART}{E('o', ('Policy', 'Initiative'))}", flags)
+        self.r_habilitated = re.compile(
+            rf"(?:est|sont|a été|ont été|vient d'être|viennent d'être)\s+(?:officiellement\s+)?habilitée?s?\s+"
+            rf"(?:au titre d[eu]\s+|pour\s+|à\s+|dans le cadre d[eu]\s+|par\s+)?{ART}{E('o', ('Policy', 'Initiative'))}",
+            flags)
+        self.r_selected = re.compile(
+            rf"(?:a été|ont été|est|sont|vient d'être|viennent d'être)\s+(?:sélectionnée?s?|retenue?s?|"
+            rf"désignée?s? lauréate?s?|déclarée?s? lauréate?s?)\s+(?:[\w'-]+\s+){{0,3}}?"
+            rf"(?:dans le cadre d[eu']\s*|au titre d[eu']\s*|pour\s+|à\s+|par\s+|parmi\s+)"
+            rf"{ART}{E('o', ('Policy', 'Initiative', 'Event'))}", flags)
         # partnerOf
         self.r_between = re.compile(
             rf"(?:collaboration|partenariat|coopération|convention|accord|alliance|contrat)\s+(?:[\w'-]+\s+){{0,2}}?"
@@ -896,6 +912,13 @@ class RelationRules:
             sub, cand = self._subject_before(s, m.start(), ACTOR)
             if sub:
                 self._add(sub, "participatesIn", self._eid(m.group("o")), "laureate", candidate=cand)
+        for rx, pred, rule in ((self.r_habilitation, "implements", "habilitation"),
+                               (self.r_habilitated, "implements", "habilitated"),
+                               (self.r_selected, "participatesIn", "selected")):
+            for m in rx.finditer(t):
+                sub, cand = self._subject_before(s, m.start(), ORG + LOCAL)
+                if sub:
+                    self._add(sub, pred, self._eid(m.group("o")), rule, candidate=cand)
 
     def _partner(self, s: _Sent) -> None:
         t = s.tmpl

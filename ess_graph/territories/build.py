@@ -578,9 +578,11 @@ def commune_history(vintages: dict[str, list[dict]], current: dict[str, str]) ->
 
 
 def write_history(out: Path, rows: list[dict], kept_names: set[tuple[str, str]], versions: str = "") -> int:
-    """Write commune_history.csv without the names the extract already has for that code, and
+    """Write commune_history.csv without the names the extract already has (``kept_names``: (name,
+    code) of its communes déléguées and associées, and (name, code of their current commune)), and
     record its source in meta.json."""
-    rows = [r for r in rows if (r["name"], r["former_code"]) not in kept_names]
+    rows = [r for r in rows if (r["name"], r["former_code"]) not in kept_names
+            and (r["name"], r["code"]) not in kept_names]
     write_plain(out / "commune_history.csv", _csv_text(HISTORY_COLS, rows))
     meta_path = out / "meta.json"
     if meta_path.exists():
@@ -625,6 +627,7 @@ def main(argv: list[str] | None = None) -> int:
             data = load_data(out)
             current = {c.code: c.label for c in data.communes if c.kind == "COM"}
             kept = {(c.label, c.code) for c in data.communes if c.kind in ("COMD", "COMA")}
+            kept |= {(c.label, c.parent) for c in data.communes if c.kind in ("COMD", "COMA") and c.parent}
             n = write_history(out, commune_history(vintages, current), kept, args.history_versions)
             print(f"commune_history.csv\t{n} rows")
             return 0

@@ -685,6 +685,9 @@ class TerritoryLinker:
         cur = [c for c in cands if not c.former]
         if cur:
             cands = cur
+        listed = [c for c in cands if not c.history]   # a commune déléguée before a name of the history
+        if listed:
+            cands = listed
         if len(cands) == 1:
             return done(cands[0])
         ranked = sorted(cands, key=lambda c: -(c.population or 0))
