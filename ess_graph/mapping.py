@@ -313,13 +313,16 @@ def clipping_quads(em: _Emitter, c: Clipping) -> str:
     return ci
 
 
-def fact_iri(clip_iri: str, s: str, p: str, o: str, r: Relation) -> str:
-    return f"{ID}fact/{iris.short_hash(clip_iri, s, p, o, str(r.evidence_start), str(r.role or ''), length=16)}"
+def fact_iri(clip_iri: str, s: str, p: str, o: str, r: Relation, derived: str = "") -> str:
+    """The statement's IRI; ``derived`` names a statement the mapping derives from another reading
+    (a president's post and ess:presides), so that it never shares the IRI of a reading of its own."""
+    parts = (clip_iri, s, p, o, str(r.evidence_start), str(r.role or "")) + ((derived,) if derived else ())
+    return f"{ID}fact/{iris.short_hash(*parts, length=16)}"
 
 
 def _fact(em: _Emitter, clip_iri: str, activity: str, text: str, s: str, p: str, o: str,
-          r: Relation, assert_triple: bool = True) -> str:
-    f = fact_iri(clip_iri, s, p, o, r)
+          r: Relation, assert_triple: bool = True, derived: str = "") -> str:
+    f = fact_iri(clip_iri, s, p, o, r, derived)
     if assert_triple and not r.candidate:
         em.add(s, p, o)
     em.add(f, RDF.type, ESS.Statement)
@@ -405,7 +408,7 @@ def _tenure(em: _Emitter, membership: str, tenure, date: str | None) -> None:
 
 def _role(em: _Emitter, clip_iri: str, activity: str, text: str, person: Entity,
           target: Entity, r: Relation, date: str | None, others: list[tuple[int, int]] = (),
-          as_written: bool = True) -> str | None:
+          as_written: bool = True, derived: str = "") -> str | None:
     """A post held: org:Post (shared by its holders), org:Membership (one per holder and clipping,
     with the role as written, portfolio, tenure and source) and the ``org:holds`` statement.
     Returns the role concept slug."""
@@ -450,7 +453,7 @@ def _role(em: _Emitter, clip_iri: str, activity: str, text: str, person: Entity,
         em.add(role_concept, SKOS.inScheme, f"{CONCEPT}roles")
         if slug not in _scheme_roles():
             em.add(role_concept, SKOS.prefLabel, _lit(r.role, lang="fr"))
-    f = _fact(em, clip_iri, activity, text, person_iri, ORG.holds, post, r, assert_triple=False)
+    f = _fact(em, clip_iri, activity, text, person_iri, ORG.holds, post, r, assert_triple=False, derived=derived)
     if not r.candidate:
         em.add(f, ESS.membership, membership)
     return slug
@@ -514,7 +517,7 @@ def extraction_quads(ex: Extraction) -> list[ox.Quad]:
                           Relation(r.subject, "presides", r.object, r.evidence, r.evidence_start,
                                    r.evidence_end, rule=(r.rule or "post") + "+presides",
                                    confidence=r.confidence, source=r.source, curator=r.curator,
-                                   curated_at=r.curated_at))
+                                   curated_at=r.curated_at), derived="post")
             continue
         pred = PREDICATE_IRI.get(r.predicate)
         if pred is None:
@@ -534,7 +537,7 @@ def extraction_quads(ex: Extraction) -> list[ox.Quad]:
                                 confidence=r.confidence, source=r.source, curator=r.curator,
                                 curated_at=r.curated_at)
             _role(em, clip_iri, activity, c.text, s_ent, o_ent, post_rel, r.date or c.date, others,
-                  as_written=False)
+                  as_written=False, derived="presides")
             chair_posts.add((r.subject, r.object))
     return em.quads
 

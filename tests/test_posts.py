@@ -287,3 +287,22 @@ def test_elected_officials_answers_who_held_which_portfolio_when(sample_store):
     assert sorted((r["name"], r["tenure"]) for r in guillestre) == [("Bernard Leterrier", "current"),
                                                                     ("Louis Abrard", "former")]
     assert all(r["evidence"] for r in guillestre)
+
+
+def test_derived_president_facts_never_share_an_iri_with_a_reading():
+    # the classifier left "presides" as a candidate while the post is asserted (and the reverse)
+    text = "Christiane Bouchart, présidente du RTES, ouvre la séance."
+    c = Clipping(id="chair2.txt#1", text=text)
+    ents = [Entity("p", "Person", "Christiane Bouchart", [Mention(0, 19, "Christiane Bouchart")]),
+            Entity("o", "Network", "RTES", [Mention(34, 38, "RTES")])]
+    for cand_pred in ("presides", "hasRole"):
+        rels = [Relation("p", "hasRole", "o", text, 0, len(text), role="présidente du RTES", rule="t",
+                         candidate=cand_pred == "hasRole", confidence=0.9),
+                Relation("p", "presides", "o", text, 0, len(text), rule="t", candidate=cand_pred == "presides",
+                         confidence=0.3)]
+        store = ox.Store()
+        store.extend(extraction_quads(Extraction(c, ents, rels)))
+        conforms, _, report = pyshacl.validate(_rdflib(store), shacl_graph=_shapes(), advanced=True)
+        assert conforms, report
+        asserted = _rows(store, """SELECT ?st WHERE { ?st rdf:predicate ess:presides ; ess:candidate false }""")
+        assert len(asserted) == 1
