@@ -51,6 +51,8 @@ def test_two_holders_in_one_sentence_keep_their_own_cues():
     text = "Louis Abrard, ancien maire, et Bernard Leterrier, l'actuel maire, étaient là."
     assert _read(text, "Louis Abrard", ("Bernard Leterrier",), "ancien maire").status == "former"
     assert _read(text, "Bernard Leterrier", ("Louis Abrard",), "actuel maire").status == "current"
+    text = "Louis Abrard, ancien maire, et Bernard Leterrier, maire, étaient là."
+    assert _read(text, "Bernard Leterrier", ("Louis Abrard",), "maire").status is None
     text = "Marie Dupont, maire depuis 2014, et Jean Martin, maire de 1995 à 2001, ont signé."
     assert _read(text, "Marie Dupont", ("Jean Martin",), "maire") == Tenure(start="2014", status="current")
     assert _read(text, "Jean Martin", ("Marie Dupont",), "maire") == Tenure(start="1995", end="2001",

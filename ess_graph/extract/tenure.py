@@ -98,6 +98,13 @@ def _windows(text: str, sent: tuple[int, int], own: list[tuple[int, int]],
             continue
         lo = max([e for _, e in others if s0 <= e <= a] + [s0])
         hi = min([s for s, _ in others if b <= s < s1] + [s1])
+        if lo > s0:
+            # what follows the previous person up to a coordination is that person's: "A, ancien maire, et B"
+            m = None
+            for m in re.finditer(r"(?:,\s*|\s+)(?:et|ou|tandis que|alors que|puis)\s+", text[lo:a]):
+                pass
+            if m is not None:
+                lo += m.end()
         # a coordination before the next person belongs to that person: "…, et B, l'actuel maire"
         tail = text[b:hi]
         m = re.search(r"(?:,\s*|\s+)(?:et|ou|tandis que|alors que|puis)\s+[^,]{0,30}$", tail)
