@@ -21,7 +21,7 @@ import pyoxigraph as ox
 from . import __version__, iris
 from .model import Clipping, Entity, Extraction, Relation
 from .namespaces import (DCTERMS, ESSV as ESS, FOAF, ID, IGEO, M8G, OA, ORG, PERSON,
-                         PROV, RDF, RDFS, SCHEMA, SKOS, XSD, CONCEPT)
+                         PROV, RDF, RDFS, SCHEMA, SKOS, TIME, XSD, CONCEPT)
 
 N = ox.NamedNode
 
@@ -80,6 +80,7 @@ ROLE_PATTERNS: list[tuple[re.Pattern, str]] = [(re.compile(p, re.I), s) for p, s
     (r"fondat(eur|rice)", "fondateur"),
     (r"entrepreneu", "entrepreneur-solidaire"),
     (r"g[ée]rant", "gerant"),
+    (r"administrat(?:eur|rice)|membre du (?:conseil d.administration|CA)\b", "administrateur"),
     (r"tr[ée]sori", "tresorier"),
     (r"coordinat", "coordinateur"),
 ]]
@@ -315,13 +316,16 @@ def clipping_quads(em: _Emitter, c: Clipping) -> str:
     return ci
 
 
-def fact_iri(clip_iri: str, s: str, p: str, o: str, r: Relation) -> str:
-    return f"{ID}fact/{iris.short_hash(clip_iri, s, p, o, str(r.evidence_start), str(r.role or ''), length=16)}"
+def fact_iri(clip_iri: str, s: str, p: str, o: str, r: Relation, derived: str = "") -> str:
+    """The statement's IRI; ``derived`` names a statement the mapping derives from another reading
+    (a president's post and ess:presides), so that it never shares the IRI of a reading of its own."""
+    parts = (clip_iri, s, p, o, str(r.evidence_start), str(r.role or "")) + ((derived,) if derived else ())
+    return f"{ID}fact/{iris.short_hash(*parts, length=16)}"
 
 
 def _fact(em: _Emitter, clip_iri: str, activity: str, text: str, s: str, p: str, o: str,
-          r: Relation, assert_triple: bool = True) -> str:
-    f = fact_iri(clip_iri, s, p, o, r)
+          r: Relation, assert_triple: bool = True, derived: str = "") -> str:
+    f = fact_iri(clip_iri, s, p, o, r, derived)
     if assert_triple and not r.candidate:
         em.add(s, p, o)
     em.add(f, RDF.type, ESS.Statement)
@@ -349,8 +353,69 @@ def _fact(em: _Emitter, clip_iri: str, activity: str, text: str, s: str, p: str,
     return f
 
 
+#: role concepts whose holder chairs the organisation: such a post also asserts ess:presides
+PRESIDING_ROLES = frozenset({"president", "president-directeur-general"})
+#: predicates whose object is an organisation for ess:presides to become a post (an event is chaired, not held)
+_POST_BODIES = ("Organization", "Cooperative", "Mutual", "Association", "Network", "PublicBody", "Company",
+                "Commune", "Intercommunality", "Department", "Region")
+
+_TIME_PROP = {XSD.gYear: TIME.inXSDgYear, XSD.gYearMonth: TIME.inXSDgYearMonth,
+              XSD.date: TIME.inXSDDate, XSD.dateTime: TIME.inXSDDateTimeStamp}
+
+
+def _instant(em: _Emitter, node: str, value: str) -> bool:
+    lit = date_literal(value)
+    if lit is None:
+        return False
+    em.add(node, RDF.type, TIME.Instant)
+    em.add(node, _TIME_PROP[lit.datatype.value], lit)
+    return True
+
+
+def _post_label(slug: str, r: Relation, target: Entity) -> str:
+    """The post's own label: the role concept's preferred label, the portfolio and the body
+    ("maire – Guillestre"); the role as written stays on each holder's membership."""
+    from .vocab import role_concepts
+    concept = role_concepts().get(slug)
+    head = concept.pref_label("fr") if concept is not None else (r.role or slug)
+    if r.portfolio:
+        head += f" ({r.portfolio})"
+    return f"{head} – {target.name}"
+
+
+def _tenure(em: _Emitter, membership: str, tenure, date: str | None) -> None:
+    """org:memberDuring with an OWL-Time interval (docs/ontology.md, "Posts over time")."""
+    if not tenure:
+        return
+    during = membership + "#during"
+    em.add(membership, ORG.memberDuring, during)
+    em.add(during, RDF.type, TIME.ProperInterval)
+    if tenure.start and _instant(em, membership + "#start", tenure.start):
+        em.add(during, TIME.hasBeginning, membership + "#start")
+    if tenure.end and _instant(em, membership + "#end", tenure.end):
+        em.add(during, TIME.hasEnd, membership + "#end")
+    if tenure.status:
+        em.add(membership, ESS.tenure, f"{CONCEPT}tenure/{tenure.status}")
+        # current: the interval contains the clipping date; former: it ended before it
+        if date and _instant(em, membership + "#asof", date):
+            em.add(during, TIME.inside if tenure.status == "current" else TIME.before, membership + "#asof")
+    if tenure.attested:
+        att = membership + "#attested"
+        em.add(membership, ESS.attestedDuring, att)
+        em.add(att, RDF.type, TIME.ProperInterval)
+        if _instant(em, att + "-start", tenure.attested[0]):
+            em.add(att, TIME.hasBeginning, att + "-start")
+        if _instant(em, att + "-end", tenure.attested[1]):
+            em.add(att, TIME.hasEnd, att + "-end")
+
+
 def _role(em: _Emitter, clip_iri: str, activity: str, text: str, person: Entity,
-          target: Entity, r: Relation, date: str | None) -> None:
+          target: Entity, r: Relation, date: str | None, others: list[tuple[int, int]] = (),
+          as_written: bool = True, derived: str = "") -> str | None:
+    """A post held: org:Post (shared by its holders), org:Membership (one per holder and clipping,
+    with the role as written, portfolio, tenure and source) and the ``org:holds`` statement.
+    Returns the role concept slug."""
+    from .extract.tenure import read_tenure
     person_iri = iris.entity_iri(person)
     org = actor_node(target)
     org_key = org[len(ID):]
@@ -364,28 +429,54 @@ def _role(em: _Emitter, clip_iri: str, activity: str, text: str, person: Entity,
         em.add(post, RDF.type, ORG.Post)
         em.add(post, ORG.postIn, org)
         em.add(post, ORG.role, role_concept)
-        em.add(post, RDFS.label, _lit(r.role or slug, lang="fr"))
+        em.add(post, RDFS.label, _lit(_post_label(slug, r, target), lang="fr"))
         em.add(person_iri, ORG.holds, post)
         em.add(membership, RDF.type, ORG.Membership)
         em.add(membership, ORG.member, person_iri)
         em.add(membership, ORG.organization, org)
         em.add(membership, ORG.role, role_concept)
         em.add(membership, ESS.post, post)
-        if r.role:
+        em.add(membership, PROV.wasDerivedFrom, clip_iri)
+        if r.role and as_written:
             em.add(membership, ESS.roleLabel, _lit(r.role, lang="fr"))
         if r.portfolio:
             em.add(membership, ESS.portfolio, _lit(r.portfolio, lang="fr"))
         d = date_literal(date)
         if d is not None:
             em.add(membership, DCTERMS.date, d)
+        ev = None
+        if r.evidence_start is not None and r.evidence_end is not None \
+                and 0 <= r.evidence_start < r.evidence_end <= len(text):
+            ev = (r.evidence_start, r.evidence_end)
+            _annotate(em, clip_iri, membership, text, ev[0], ev[1], OA.describing, activity)
+        spans = [(m.start, m.end) for m in person.mentions if 0 <= m.start < m.end <= len(text)]
+        _tenure(em, membership, read_tenure(text, ev, spans, list(others), slug, r.role), date)
         em.add(role_concept, RDF.type, SKOS.Concept)
         em.add(role_concept, RDF.type, ORG.Role)
         em.add(role_concept, SKOS.inScheme, f"{CONCEPT}roles")
         if slug not in _scheme_roles():
             em.add(role_concept, SKOS.prefLabel, _lit(r.role, lang="fr"))
-    f = _fact(em, clip_iri, activity, text, person_iri, ORG.holds, post, r, assert_triple=False)
+    f = _fact(em, clip_iri, activity, text, person_iri, ORG.holds, post, r, assert_triple=False, derived=derived)
     if not r.candidate:
         em.add(f, ESS.membership, membership)
+    return slug
+
+
+def _refined(em: _Emitter, clip_iri: str, activity: str, text: str, s: str, o: str,
+             s_ent: Entity, o_ent: Entity, r: Relation) -> None:
+    """The finer fact a sentence supports besides the extracted one (docs/ontology.md, "Selections
+    and offers"): ess:selectedFor with its ess:selectionKind, or ess:offers."""
+    from .extract.relations import relation_kind
+    kind = relation_kind(r.predicate, r.evidence, s_ent.type, o_ent.type, o_ent.name)
+    if kind is None:
+        return
+    pred = ESS.offers if kind == "offer" else ESS.selectedFor
+    f = _fact(em, clip_iri, activity, text, s, pred, o, r)
+    if kind == "offer":
+        if not r.candidate:
+            em.add(o, RDF.type, ESS.Offer)
+    else:
+        em.add(f, ESS.selectionKind, f"{CONCEPT}selection-kind/{kind}")
 
 
 def extraction_quads(ex: Extraction) -> list[ox.Quad]:
@@ -411,12 +502,25 @@ def extraction_quads(ex: Extraction) -> list[ox.Quad]:
         for m in e.mentions:
             if 0 <= m.start < m.end <= len(c.text):
                 _annotate(em, clip_iri, iri, c.text, m.start, m.end, OA.identifying, activity)
+    persons = [e for e in ex.entities if e.type == "Person"]
+    presided = {(r.subject, r.object) for r in ex.relations if r.predicate == "presides" and not r.candidate}
+    chair_posts = {(r.subject, r.object) for r in ex.relations
+                   if r.predicate == "hasRole" and not r.candidate and role_slug(r.role) in PRESIDING_ROLES}
     for r in ex.relations:
         s_ent, o_ent = by_id.get(r.subject), by_id.get(r.object)
         if s_ent is None or o_ent is None:
             continue
         if r.predicate == "hasRole":
-            _role(em, clip_iri, activity, c.text, s_ent, o_ent, r, r.date or c.date)
+            others = [(m.start, m.end) for e in persons if e.id != s_ent.id for m in e.mentions]
+            slug = _role(em, clip_iri, activity, c.text, s_ent, o_ent, r, r.date or c.date, others)
+            if slug in PRESIDING_ROLES and not r.candidate:
+                if (r.subject, r.object) not in presided:
+                    # a president's post also answers "who presides X" (ess:presides)
+                    _fact(em, clip_iri, activity, c.text, actor_node(s_ent), ESS.presides, actor_node(o_ent),
+                          Relation(r.subject, "presides", r.object, r.evidence, r.evidence_start,
+                                   r.evidence_end, rule=(r.rule or "post") + "+presides",
+                                   confidence=r.confidence, source=r.source, curator=r.curator,
+                                   curated_at=r.curated_at), derived="post")
             continue
         pred = PREDICATE_IRI.get(r.predicate)
         if pred is None:
@@ -426,6 +530,18 @@ def extraction_quads(ex: Extraction) -> list[ox.Quad]:
         else:
             s, o = actor_node(s_ent), actor_node(o_ent)
         _fact(em, clip_iri, activity, c.text, s, pred, o, r)
+        _refined(em, clip_iri, activity, c.text, s, o, s_ent, o_ent, r)
+        if r.predicate == "presides" and not r.candidate and s_ent.type == "Person" \
+                and o_ent.type in _POST_BODIES and (r.subject, r.object) not in chair_posts:
+            # "présidé par X", "X préside Y": the chair is a post with role président too
+            others = [(m.start, m.end) for e in persons if e.id != s_ent.id for m in e.mentions]
+            post_rel = Relation(r.subject, "hasRole", r.object, r.evidence, r.evidence_start, r.evidence_end,
+                                role="président", rule=(r.rule or "presides") + "+post", date=r.date,
+                                confidence=r.confidence, source=r.source, curator=r.curator,
+                                curated_at=r.curated_at)
+            _role(em, clip_iri, activity, c.text, s_ent, o_ent, post_rel, r.date or c.date, others,
+                  as_written=False, derived="presides")
+            chair_posts.add((r.subject, r.object))
     return em.quads
 
 

@@ -30,6 +30,7 @@ PREFIXES: dict[str, str] = {
     "geof": "http://www.opengis.net/def/function/geosparql/",
     "sf": "http://www.opengis.net/ont/sf#",
     "prov": "http://www.w3.org/ns/prov#",
+    "time": "http://www.w3.org/2006/time#",
     "oa": "http://www.w3.org/ns/oa#",
     "schema": "http://schema.org/",
     "essglobal": "http://purl.org/essglobal/vocab/",
@@ -71,6 +72,8 @@ IRI_FAMILIES: dict[str, str] = {
     "org-kind": CONCEPT + "org-kind/",
     "commune-kind": CONCEPT + "commune-kind/",
     "epci-kind": CONCEPT + "epci-kind/",
+    "tenure": CONCEPT + "tenure/",
+    "selection-kind": CONCEPT + "selection-kind/",
 }
 PREFIXES.update(IRI_FAMILIES)
 
@@ -122,6 +125,7 @@ IGEO = _NS(PREFIXES["igeo"])
 GEO = _NS(PREFIXES["geo"])
 SF = _NS(PREFIXES["sf"])
 PROV = _NS(PREFIXES["prov"])
+TIME = _NS(PREFIXES["time"])
 OA = _NS(PREFIXES["oa"])
 SCHEMA = _NS(PREFIXES["schema"])
 SH = _NS(PREFIXES["sh"])

@@ -38,6 +38,8 @@ SCHEMES: dict[str, tuple[str, str]] = {
     "themes": (CONCEPT + "themes", CONCEPT + "theme/"),
     "commune-kind": (CONCEPT + "commune-kind", CONCEPT + "commune-kind/"),
     "epci-kind": (CONCEPT + "epci-kind", CONCEPT + "epci-kind/"),
+    "tenure": (CONCEPT + "tenure", CONCEPT + "tenure/"),
+    "selection-kind": (CONCEPT + "selection-kind", CONCEPT + "selection-kind/"),
 }
 
 _SKOS = "http://www.w3.org/2004/02/skos/core#"
@@ -162,7 +164,8 @@ def load_concepts(paths: list[Path] | None = None) -> dict[str, Concept]:
 
 def scheme_concepts(scheme: str, paths: list[Path] | None = None) -> dict[str, Concept]:
     """Concepts of one scheme (``"roles"``, ``"themes"``, ``"org-kind"``,
-    ``"commune-kind"``, ``"epci-kind"``), keyed by slug, in slug order."""
+    ``"commune-kind"``, ``"epci-kind"``, ``"tenure"``, ``"selection-kind"``), keyed by slug,
+    in slug order."""
     if scheme not in SCHEMES:
         raise KeyError(f"unknown concept scheme {scheme!r}; known: {', '.join(SCHEMES)}")
     scheme_iri, _ = SCHEMES[scheme]

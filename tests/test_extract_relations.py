@@ -230,3 +230,26 @@ def test_hostile_repetitions_complete(learned, text):
     x = ex.extract(Clipping(id="h", text=text))
     assert x.clipping.text == text
     assert all(r.evidence == text[r.evidence_start:r.evidence_end] for r in x.relations)
+
+
+# ---------------------------------------------------------------- selection for a programme
+def test_habilitation_is_read_as_implementing_the_programme(ex):
+    x = run(ex, "La communauté de communes du Haut-Allier a obtenu l'habilitation Territoires zéro chômeur "
+                "de longue durée en décembre.")
+    r = fact(x, "Communauté de communes du Haut-Allier", "implements", "Territoires zéro chômeur de longue durée")
+    assert r.rule == "habilitation" and not r.candidate
+    from ess_graph.extract.relations import relation_kind
+    assert relation_kind(r.predicate, r.evidence, "Intercommunality", "Policy") == "habilitation"
+
+
+def test_territory_selected_in_a_call_participates_in_it(ex):
+    x = run(ex, "La commune de Mornant a été retenue dans le cadre du Mois de l'économie sociale et solidaire.")
+    r = fact(x, "Mornant", "participatesIn", "Mois de l'économie sociale et solidaire")
+    assert r.rule == "selected"
+
+
+def test_administrator_role_is_read(ex):
+    x = run(ex, "Laurent Rebière, administrateur du Réseau des collectivités territoriales pour une économie "
+                "solidaire, a signé.")
+    r = fact(x, "Laurent Rebière", "hasRole", "Réseau des collectivités territoriales pour une économie solidaire")
+    assert r.role.startswith("administrateur")

@@ -44,16 +44,16 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 EXPECTED_CLASSES = {
     "Association", "Clipping", "Collection", "Company", "Cooperative", "Country", "Event",
     "ForeignPlace", "Initiative", "Intercommunality", "LocalAuthority", "Mutual", "Network",
-    "Place", "Policy", "PublicBody", "Statement", "Syndicate", "Territory", "UnresolvedPlace",
+    "Place", "Policy", "PublicBody", "Statement", "Syndicate", "Territory", "UnresolvedPlace", "Offer", "FormerName",
 }
 EXPECTED_OBJECT_PROPERTIES = {
     "candidateTerritory", "changedGraph", "chefLieu", "communeKind", "createdBy", "extractedBy",
     "funds", "governs", "implements", "intercommunalityKind", "locatedIn", "memberOf", "membership",
     "organisationKind", "organizes", "parentCommune", "participatesIn", "partnerOf", "post",
-    "presides", "supplies", "within",
+    "presides", "supplies", "within", "tenure", "attestedDuring", "selectedFor", "selectionKind", "offers", "hadName",
 }
 EXPECTED_DATATYPE_PROPERTIES = {
-    "candidate", "confidence", "country", "evidence", "formerName", "population", "portfolio", "roleLabel",
+    "candidate", "confidence", "country", "evidence", "formerName", "nameChange", "endedAfter", "endedBy", "population", "portfolio", "roleLabel",
     "rule", "contentHash", "sha256", "siren", "source", "sourceFile", "sourceFormat", "sourceLine", "sourceOffset",
 }
 
@@ -62,7 +62,7 @@ REQUIRED_ROLES = {
     "conseiller-municipal-delegue", "conseiller-general", "conseiller-departemental",
     "conseiller-regional", "conseiller-communautaire", "vice-president", "president",
     "president-directeur-general", "directeur", "responsable", "delegue", "fondateur",
-    "entrepreneur-solidaire",
+    "entrepreneur-solidaire", "administrateur",
 }
 
 

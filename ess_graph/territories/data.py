@@ -2,7 +2,7 @@
 
 Generated tables (``python -m ess_graph.territories.build``): communes.csv.xz,
 epci.csv.xz, departements.csv, regions.csv, firstnames.txt.xz,
-common_words.txt, meta.json. Curated, sourced tables: regions_pre2016.csv,
+common_words.txt, commune_history.csv (former commune names, dated), meta.json. Curated, sourced tables: regions_pre2016.csv,
 region_former_names.csv, epci_aliases.csv, foreign_places.csv, countries.csv,
 common_words_extra.txt, firstnames_exclude.txt, epci_generic_words.txt,
 org_name_heads.txt.
@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import lzma
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -107,6 +108,7 @@ class TerritoryData:
     forced_common_words: frozenset[str]
     epci_generic_words: frozenset[str] = frozenset()   # one-word EPCI short names that need a cue
     org_name_heads: frozenset[str] = frozenset()       # "Active", "Bio"…: territory + word = organisation
+    commune_history: list[dict] = field(default_factory=list)  # former commune names (commune_history.csv)
 
     @property
     def vintage(self) -> str:
@@ -249,6 +251,21 @@ def load_data(directory: str | Path | None = None) -> TerritoryData:
             raise InputError("an alias needs a source", source=str(p), line=ln)
         e.former_names.append(r)
         aliases.append(r)
+    history = []
+    p = d / "commune_history.csv"
+    if p.exists():
+        com_codes = {c.code for c in communes if c.kind == "COM"}
+        for ln, r in read_csv(p, ["name", "code", "former_code", "event", "ended_after", "ended_by", "source"]):
+            if r["code"] not in com_codes:
+                raise InputError(f"commune {r['code']!r} of former name {r['name']!r} is not a current commune",
+                                 source=str(p), line=ln)
+            if r["event"] not in ("absorbed", "merged", "renamed", "code-change"):
+                raise InputError(f"unknown event {r['event']!r} (absorbed, merged, renamed, code-change)",
+                                 source=str(p), line=ln)
+            for col in ("ended_after", "ended_by"):
+                if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", r[col]):
+                    raise InputError(f"{col} must be an ISO date, got {r[col]!r}", source=str(p), line=ln)
+            history.append(r)
     foreign = [r for _l, r in read_csv(d / "foreign_places.csv", ["name", "country", "type", "aliases"])]
     countries = [r for _l, r in read_csv(d / "countries.csv", ["code", "name", "aliases"])]
     exclude = set(_words(d / "firstnames_exclude.txt"))
@@ -257,7 +274,7 @@ def load_data(directory: str | Path | None = None) -> TerritoryData:
     common = frozenset(_words(d / "common_words.txt")) | forced
     return TerritoryData(d, meta, communes, epcis, deps, regions, old, aliases, foreign, countries,
                          firstnames, common, forced, frozenset(_words(d / "epci_generic_words.txt")),
-                         frozenset(_words(d / "org_name_heads.txt")))
+                         frozenset(_words(d / "org_name_heads.txt")), history)
 
 
 @lru_cache(maxsize=4)

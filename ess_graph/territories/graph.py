@@ -15,7 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ..errors import StoreError
-from ..iris import territory_iri
+from ..iris import slugify, territory_iri
 from ..namespaces import CONCEPT, DCAT, DCTERMS, ESSV, GEO, IGEO, RDF, RDFS, SF, SKOS, VOID, XSD
 from ..store import REFERENCE_GRAPH_PREFIX
 from .data import TerritoryData, default_data
@@ -220,6 +220,19 @@ def reference_lines(data: TerritoryData | None = None) -> Iterator[str]:
             if reg in reg_iri:
                 yield f"{s} {WITHIN} {reg_iri[reg]} ."
         yield from centroid(si, c.lon, c.lat)
+    # former commune names (absorbed, merged, renamed since 1943), dated, on the current commune
+    for h in d.commune_history:
+        si = commune_iri(h["code"], "COM", com_codes)
+        node = _iri(f"{si}/former-name/{h['former_code']}-{slugify(h['name'], max_len=60)}-{h['ended_by'][:4]}")
+        yield f"{_iri(si)} {_iri(ESSV.formerName)} {_lit(h['name'], 'fr')} ."
+        yield f"{_iri(si)} {_iri(ESSV.hadName)} {node} ."
+        yield f"{node} {A} {_iri(ESSV.FormerName)} ."
+        yield f"{node} {LABEL} {_lit(h['name'], 'fr')} ."
+        yield f"{node} {_iri(DCTERMS.identifier)} {_lit(h['former_code'])} ."
+        yield f"{node} {_iri(ESSV.nameChange)} {_lit(h['event'])} ."
+        yield f"{node} {_iri(ESSV.endedAfter)} {_typed(h['ended_after'], DATE)} ."
+        yield f"{node} {_iri(ESSV.endedBy)} {_typed(h['ended_by'], DATE)} ."
+        yield f"{node} {_iri(DCTERMS.source)} {_lit(h['source'])} ."
 
 
 def write_reference_graph(path: str | os.PathLike, data: TerritoryData | None = None) -> int:

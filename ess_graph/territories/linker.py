@@ -147,6 +147,7 @@ class Entry:
     needs_prev: tuple[str, ...] = ()  # contracted form: previous token must be one of these
     lower_ok: int = 0              # leading generic tokens that may be written in lower case ("communauté de communes")
     needs_cue: bool = False        # one-word generic EPCI short name ("Sud"): only with an EPCI cue or nearby context
+    history: bool = False          # a former commune name of the COG history (commune_history.csv)
 
     def candidate(self) -> dict:
         return {"insee": self.code if self.country == "FR" else None, "type": self.type, "name": self.name,
@@ -242,12 +243,22 @@ class TerritoryLinker:
                 if m:
                     n = int(m.group(2))
                     self._add(f"{m.group(1)} {n}{'er' if n == 1 else 'e'}", e)
+        com_by = {c.code: c for c in d.communes if c.kind == "COM"}
+        for h in d.commune_history:
+            # a former name (absorbed, merged, renamed commune) → the current commune, dated
+            c = com_by[h["code"]]
+            reg = d.departements[c.dep].region if c.dep in d.departements else ""
+            e = Entry("Commune", c.code, c.label, c.population, c.kind, c.dep, reg, c.epci, former=True,
+                      valid_until=h["ended_by"], history=True)
+            first = h["name"].split(" ")[0].split("'")[0]
+            self._add(h["name"], e, lead_article=1 if first in ("Le", "La", "Les", "L") else 0)
         for dp in d.departements.values():
             e = Entry("Department", dp.code, dp.name, dp.population, "", dp.code, dp.region)
             self._add(dp.name, e, lead_article=1 if dp.name.split(" ")[0] in ("La", "Le", "Les") else 0)
         for r in d.regions.values():
             e = Entry("Region", r.code, r.name, r.population, "", "", r.code)
             self._add(r.name, e, lead_article=1 if r.name.split(" ")[0] in ("La", "Le", "Les") else 0)
+
             for fn in r.former_names:
                 # a one-word former name that is also a common noun ("Centre") needs a cue ("la région Centre")
                 one_word = len(TOKEN_RE.findall(fn["name"])) == 1
@@ -388,7 +399,58 @@ class TerritoryLinker:
         taken = [(m.start, m.end) for m in out]
         out.extend(m for m in bracket if not any(a < m.end and m.start < b for a, b in taken))
         out.sort(key=lambda m: (m.start, -m.end))
+        self._bracket_names(ntext, out)
         return out
+
+    def _bracket_names(self, text: str, out: list[TerritoryMatch]) -> None:
+        """A département or région name in brackets right after a commune decides among its homonyms:
+        "Saint-Denis (La Réunion)" → 97411, "Sainte-Marie (Martinique)" → 97228, "Saint-Denis
+        (Seine-Saint-Denis)" → 93066. The bracketed match may itself be ambiguous between a
+        département and its région (La Réunion: 974 and 04); any of its readings counts."""
+        for k, m in enumerate(out):
+            if m.type != "Commune" or m.country != "FR":
+                continue
+            br = re.match(r"\s*\(\s*([^()\n]{2,40}?)\s*\)", text[m.end:])
+            if br is None:
+                continue
+            deps, regs = self._named_in_brackets(br.group(1))
+            if not deps and not regs:
+                continue
+            label = br.group(1)
+            cands = m.candidates if not m.resolved else [{"insee": m.insee, "type": m.type, "name": m.name}]
+            keep = []
+            for c in cands:
+                if c.get("type") != "Commune" or not c.get("insee"):
+                    continue
+                com = self.data.commune(c["insee"])
+                dep = com.dep if com is not None else ""
+                if com is not None and not dep and com.parent:
+                    par = self.data.commune(com.parent)
+                    dep = par.dep if par is not None else ""
+                reg = self.data.departements[dep].region if dep in self.data.departements else ""
+                if dep in deps or reg in regs:
+                    keep.append(c)
+            if len(keep) == 1 and (not m.resolved or keep[0]["insee"] != m.insee or m.cue is None):
+                c = keep[0]
+                out[k] = TerritoryMatch(m.start, m.end, m.text, "Commune", c["insee"],
+                                        c.get("name") or m.name, "FR", True, [], f"({label})", m.former)
+
+    def _named_in_brackets(self, inner: str) -> tuple[set[str], set[str]]:
+        """Département and région codes a bracketed name stands for, its article optional ("Réunion",
+        "La Réunion", "Martinique", "Ille-et-Vilaine", "Bretagne")."""
+        key = tuple(norm_token(t) for t in TOKEN_RE.findall(inner))
+        deps, regs = set(), set()
+        for k in (key, ("la",) + key, ("le",) + key, ("les",) + key):
+            for e in self.index.get(k, ()):
+                if e.country != "FR" or e.former:
+                    continue
+                if e.type == "Department":
+                    deps.add(e.code)
+                elif e.type == "Region":
+                    regs.add(e.code)
+            if deps or regs:
+                break
+        return deps, regs
 
     def _bracket_departements(self, text: str) -> list[TerritoryMatch]:
         """A département number in brackets after a name: "Les Herbiers (85)", "Canéjan (33)"."""
@@ -517,6 +579,9 @@ class TerritoryLinker:
             after = text[content[0].end:content[0].end + 8]
             if re.match(r"\s*\d", after) or re.search(r"(\d\s*|\bmois\s+(de\s+|d')?)$", before.lower()):
                 return [], 0
+        if single and all(c.history for c in cands) and not (
+                prev_tok is not None and prev_tok.key in TRIGGERS and _joinable_soft(text, prev_tok, first)):
+            return [], 0  # a one-word former commune name ("Jouy", "Granges") needs a place trigger
         if single:
             w = content[0].text.lower()
             if best_acc and w in self.data.common_words:
@@ -620,6 +685,9 @@ class TerritoryLinker:
         cur = [c for c in cands if not c.former]
         if cur:
             cands = cur
+        listed = [c for c in cands if not c.history]   # a commune déléguée before a name of the history
+        if listed:
+            cands = listed
         if len(cands) == 1:
             return done(cands[0])
         ranked = sorted(cands, key=lambda c: -(c.population or 0))
@@ -671,7 +739,7 @@ def _line_start(text: str, pos: int) -> int:
 
 
 EPCI_PREFIX = re.compile(r"^(?:Communauté de [Cc]ommunes|Communauté d['’][Aa]gglomération|Communauté urbaine|"
-                         r"Métropole)\s+")
+                         r"Métropole [Ee]uropéenne|Métropole)\s+")
 
 
 def epci_short_name(name: str) -> str:
