@@ -92,6 +92,46 @@ def rss_tree_kib(pid: int) -> int:
     return total
 
 
+def cpu_tree_seconds(pid: int, *, children: bool = True) -> float:
+    """CPU time (user + system) of a process, and with ``children`` of all its live
+    descendants plus the children it has reaped (workers that were replaced)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+            if not children:
+                break
+            total += int(fields[13]) + int(fields[14])
+            for t in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{t}/children") as f:
+                    todo.extend(int(x) for x in f.read().split())
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def engine_only_ms(store: Path, queries: list[str], rounds: int = 5) -> float:
+    """The mix evaluated in this process by pyoxigraph (results serialized as JSON / N-Triples):
+    the engine's own CPU per query, median of ``rounds`` rounds."""
+    import pyoxigraph as ox
+    st = ox.Store.read_only(str(store))
+    per_round = []
+    for _ in range(rounds + 1):
+        t = time.process_time()
+        for q in queries:
+            res = st.query(q, use_default_graph_as_union=True)
+            if isinstance(res, ox.QuerySolutions):
+                res.serialize(format=ox.QueryResultsFormat.JSON)
+            elif isinstance(res, ox.QueryTriples):
+                ox.serialize(list(res), format=ox.RdfFormat.N_TRIPLES)
+        per_round.append((time.process_time() - t) * 1000 / len(queries))
+    del st
+    return round(statistics.median(per_round[1:]), 2)
+
+
 def wait_up(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -324,14 +364,19 @@ def main() -> int:
         asyncio.run(load(ess_url, queries, 200, args.clients))
         asyncio.run(load(ox_url, queries, 200, args.clients))
         runs = {"essgraph": [], "oxigraph": []}
+        pids = {"essgraph": ess.pid, "oxigraph": oxs.pid}
         for _ in range(3):
             for name, url in (("oxigraph", ox_url), ("essgraph", ess_url)):
                 cheap: list[float] = []
+                cpu0, http0 = cpu_tree_seconds(pids[name]), cpu_tree_seconds(pids[name], children=False)
                 secs, lat, errs = asyncio.run(load(url, queries, args.requests, args.clients, cheap_lat=cheap))
+                cpu1, http1 = cpu_tree_seconds(pids[name]), cpu_tree_seconds(pids[name], children=False)
                 runs[name].append({"rps": args.requests / secs, "p50_ms": percentile(lat, 50) * 1000,
                                    "p99_ms": percentile(lat, 99) * 1000, "errors": errs,
                                    "cheap_p50_ms": percentile(cheap, 50) * 1000,
-                                   "cheap_p99_ms": percentile(cheap, 99) * 1000})
+                                   "cheap_p99_ms": percentile(cheap, 99) * 1000,
+                                   "cpu_ms_per_request": (cpu1 - cpu0) * 1000 / args.requests,
+                                   "http_process_cpu_ms_per_request": (http1 - http0) * 1000 / args.requests})
         for name in runs:
             report[name] = {
                 "rps_median": round(statistics.median(x["rps"] for x in runs[name]), 1),
@@ -341,11 +386,17 @@ def main() -> int:
                 "cheap_p50_ms_median": round(statistics.median(x["cheap_p50_ms"] for x in runs[name]), 2),
                 "cheap_p99_ms_median": round(statistics.median(x["cheap_p99_ms"] for x in runs[name]), 2),
                 "errors": sum(x["errors"] for x in runs[name]),
+                # server CPU per request (all its processes); for essgraph also the HTTP process alone
+                "cpu_ms_per_request_median": round(statistics.median(x["cpu_ms_per_request"] for x in runs[name]), 2),
             }
+        report["essgraph"]["http_process_cpu_ms_per_request_median"] = round(
+            statistics.median(x["http_process_cpu_ms_per_request"] for x in runs["essgraph"]), 2)
+        report["engine_only_cpu_ms_per_query"] = engine_only_ms(Path(store), queries)
         report["throughput_ratio"] = round(report["essgraph"]["rps_median"] / report["oxigraph"]["rps_median"], 3)
         report["cheap_p50_ratio"] = round(report["essgraph"]["cheap_p50_ms_median"]
                                           / report["oxigraph"]["cheap_p50_ms_median"], 2)
-        print(json.dumps({k: report[k] for k in ("essgraph", "oxigraph", "throughput_ratio", "cheap_p50_ratio")}),
+        print(json.dumps({k: report[k] for k in ("essgraph", "oxigraph", "throughput_ratio", "cheap_p50_ratio",
+                                                 "engine_only_cpu_ms_per_query")}),
               file=sys.stderr)
         if args.only_throughput:
             if args.out:
