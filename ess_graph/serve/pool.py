@@ -12,11 +12,12 @@ job: a read never sees a half-applied write and never races a compaction.
 Isolation between queries (a watchdog task checks every running job each
 ``WATCH_INTERVAL`` seconds):
 
-* **fast lane / slow lane.** ``size`` workers serve new jobs. A job that has
-  used more than ``heavy_after`` seconds of CPU becomes *heavy*. CPU time, not
-  elapsed time, so that on a saturated machine ordinary queries that merely
-  wait for a core are not taken for long ones (a job waiting on the disk keeps
-  its fast-lane worker until it ends or times out): every thread of its
+* **fast lane / slow lane.** ``size`` workers serve new jobs. A job still
+  running after ``heavy_after`` seconds that has used at least
+  ``HEAVY_MIN_CPU`` × ``heavy_after`` seconds of CPU becomes *heavy*. The CPU
+  floor keeps ordinary queries that merely wait for a core on a saturated
+  machine from being taken for long ones (a job waiting on the disk keeps its
+  fast-lane worker until it ends or times out): every thread of its
   worker is reniced (nice 10, so cheap queries on the other workers get the
   CPU first), a fresh worker is started to take its place in the fast lane,
   and the heavy worker is retired when its job ends. At most ``max_heavy``
@@ -69,6 +70,7 @@ class MemoryLimit(Exception):
 WATCH_INTERVAL = 0.05
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 HEAVY_NICE = 10
+HEAVY_MIN_CPU = 0.2   # share of heavy_after a job must have used in CPU time to count as heavy
 
 
 def rss_bytes(pid: int) -> int:
@@ -318,7 +320,7 @@ class WorkerPool:
                 self._stop(w, JobTimeout())
                 continue
             if (not w.heavy and w.busy_since is not None and now - w.busy_since > self.heavy_after
-                    and cpu_seconds(w.pid) - w.cpu_total > self.heavy_after):
+                    and cpu_seconds(w.pid) - w.cpu_total > HEAVY_MIN_CPU * self.heavy_after):
                 self._make_heavy(w)
         if self.total_memory_limit and sizes:
             total = sum(sizes.values()) + sum(rss_bytes(w.pid) for w in self._all if w not in sizes)
