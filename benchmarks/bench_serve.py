@@ -308,11 +308,17 @@ def real_clients(base: str) -> list[tuple[str, bool, str]]:
 
     auth = {"Authorization": f"Bearer {CLIENT_TOKEN}"}
     pre = "PREFIX ess: <https://w3id.org/essgraph/ontology#>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
-    select = pre + "SELECT ?c ?l WHERE { ?c a ess:Cooperative ; rdfs:label ?l } ORDER BY ?l LIMIT 3"
-    ask = pre + "ASK { ?c a ess:Cooperative }"
-    construct = pre + ("CONSTRUCT { ?c a ess:Cooperative ; rdfs:label ?l } WHERE { ?c a ess:Cooperative ; "
-                       "rdfs:label ?l } LIMIT 10")
-    describe = "DESCRIBE <https://w3id.org/essgraph/id/org/cooperative-alpine>"
+    # answers known on any store: three cooperatives written first into urn:bench:data
+    mine = 'FILTER(STRSTARTS(STR(?c), "urn:bench:"))'
+    select = pre + f"SELECT ?c ?l WHERE {{ ?c a ess:Cooperative ; rdfs:label ?l {mine} }} ORDER BY ?l LIMIT 3"
+    ask = pre + "ASK { <urn:bench:coop-1> a ess:Cooperative }"
+    construct = pre + (f"CONSTRUCT {{ ?c a ess:Cooperative ; rdfs:label ?l }} WHERE {{ ?c a ess:Cooperative ; "
+                       f"rdfs:label ?l {mine} }}")
+    describe = "DESCRIBE <urn:bench:coop-1>"
+    seed = pre + "INSERT DATA { GRAPH <urn:bench:data> { " + " ".join(
+        f'<urn:bench:coop-{i}> a ess:Cooperative ; rdfs:label "Coopérative {i}" .' for i in (1, 2, 3, 4)) + " } }"
+    r = requests.post(base + "/update", data={"update": seed}, headers=auth, timeout=60)
+    r.raise_for_status()
     out: list[tuple[str, bool, str]] = []
 
     def case(name, fn):
@@ -376,7 +382,7 @@ def real_clients(base: str) -> list[tuple[str, bool, str]]:
     case("SPARQLWrapper update with the token", sw_update)                            # 1
     case("SPARQLWrapper update without the token is refused", sw_update_refused)      # 1
 
-    coop = URIRef("https://w3id.org/essgraph/id/org/cooperative-alpine")
+    coop = URIRef("urn:bench:coop-1")
     label = URIRef("http://www.w3.org/2000/01/rdf-schema#label")
     for method in ("GET", "POST", "POST_FORM"):                                      # 12
         st = SPARQLStore(base + "/sparql", method=method)
@@ -430,7 +436,8 @@ def real_clients(base: str) -> list[tuple[str, bool, str]]:
                                                     timeout=60).status_code == 200)
     case("GSP DELETE", lambda: R.delete(g, headers=auth, timeout=60).status_code == 204)
     case("GSP GET after DELETE is 404", lambda: R.get(g, timeout=60).status_code == 404)
-    R.post(base + "/update", data={"update": "DROP SILENT GRAPH <urn:bench:sw> ; DROP SILENT GRAPH <urn:bench:rdflib>"},
+    R.post(base + "/update", data={"update": "DROP SILENT GRAPH <urn:bench:sw> ; DROP SILENT GRAPH <urn:bench:rdflib> ; "
+                                             "DROP SILENT GRAPH <urn:bench:data>"},
            headers=auth, timeout=60)
     return out
 
