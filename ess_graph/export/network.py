@@ -26,10 +26,12 @@ def _geometry(t) -> dict | None:
             return json.loads(json.dumps(geom))  # tuples -> lists
         except Exception:  # unparsable geometry: fall back to the centroid
             pass
-    if t.kind in ("Departement", "Region") and t.code_insee:
-        # simplified outline bundled in data/geo (metropolitan France, CC BY 4.0)
+    if t.kind in ("Commune", "Departement", "Region") and t.code_insee:
+        # simplified outline bundled in data/geo (IGN Admin Express, Licence Ouverte 2.0),
+        # keyed like the IRI (a commune déléguée may carry a -comd/-coma suffix)
         from ..serve.outlines import geometry_for
-        outline = geometry_for(t.kind, t.code_insee)
+        key = t.iri.rstrip("/").rsplit("/", 1)[-1] if t.kind == "Commune" else t.code_insee
+        outline = geometry_for(t.kind, key)
         if outline:
             return outline
     if t.lon is not None and t.lat is not None:

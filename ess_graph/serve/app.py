@@ -134,8 +134,9 @@ async def read_body(request: Request, limit: int, timeout: float) -> bytes:
             chunks.append(chunk)
 
     try:
-        await asyncio.wait_for(collect(), timeout)
-    except asyncio.TimeoutError:
+        async with asyncio.timeout(timeout):  # no task per request, unlike wait_for
+            await collect()
+    except TimeoutError:
         raise HTTPError(408, f"request body not received within {timeout:g} s") from None
     return b"".join(chunks)
 
@@ -298,7 +299,8 @@ class EssGraphServer:
             else:
                 header, out = await self.pool.run(job, body, timeout=t, slow=hkey in self._known_heavy)
                 self.cache.put(key, header, out)
-                self._learn(hkey, header.get("elapsed", 0.0) > self.pool.heavy_after)
+                # CPU time, not elapsed: on a saturated machine cheap queries wait for a core
+                self._learn(hkey, header.get("cpu", 0.0) > self.pool.heavy_after)
         except JobTimeout:
             self._learn(hkey, True)
             return text_error(503, f"query timed out: stopped after the limit of {t:g} s "
@@ -955,5 +957,5 @@ def run(store_path=None, *, host: str = "127.0.0.1", port: int = 7878, log_level
     """Serve the store with uvicorn until interrupted (``essgraph serve``)."""
     import uvicorn
     app = create_app(store_path, **kwargs)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False,
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False, proxy_headers=False,
                 timeout_keep_alive=15, h11_max_incomplete_event_size=64 * 1024)

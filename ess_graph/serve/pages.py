@@ -194,12 +194,14 @@ def map_svg(store: ox.Store, node: ox.NamedNode, labels: _Labels, base: str,
     # région, else those of the département(s) containing it, as context
     outline_focus: list[tuple[float, float]] = []
     outlines_used = 0
-    m = re.search(r"/territory/(departement|region|commune|epci)/([0-9AB]+)$", target.value)
+    m = re.search(r"/territory/(departement|region|commune|epci)/([0-9AB]+(?:-com[da])?)$", target.value)
     if m:
         from . import outlines as OL
         kind, code = m.groups()
-        own = OL.departement(code) if kind == "departement" else OL.region(code) if kind == "region" else None
-        if own and not any(role == "self" and k == "polygon" for k, _, role, *_ in shapes):
+        own = (OL.departement(code) if kind == "departement" else OL.region(code) if kind == "region"
+               else OL.commune(code) if kind == "commune" else None)
+        has_polygon = any(role == "self" and k == "polygon" for k, _, role, *_ in shapes)
+        if own and not has_polygon:
             shapes.append(("polygon", own["rings"], "self", labels(target), None))
             outlines_used += 1
         ctx: list[tuple[str, dict]] = []
@@ -211,15 +213,26 @@ def map_svg(store: ox.Store, node: ox.NamedNode, labels: _Labels, base: str,
                 if dm and OL.departement(dm.group(1)):
                     ctx.append((dm.group(1), OL.departement(dm.group(1))))
             if not ctx and kind == "commune":
-                dep = code[:3] if code.startswith("97") else code[:2]
-                if OL.departement(dep):
+                dep = OL.departement_of_commune(code)
+                if dep and OL.departement(dep):
                     ctx.append((dep, OL.departement(dep)))
         for c, d in ctx:
             shapes.append(("polygon", d["rings"], "context", d["name"],
                            link_for(f"{ID}territory/departement/{c}", base)))
             outlines_used += 1
-            if kind != "region":
+            if kind == "epci" or (kind == "commune" and not own):
                 outline_focus.extend(p for r in d["rings"] for p in r)
+        if kind == "commune" and own:
+            # the neighbouring communes (same département file), drawn faintly around it
+            x0, y0, x1, y1 = own["bbox"]
+            mx, my = max(x1 - x0, 0.02), max(y1 - y0, 0.02)
+            box = (x0 - mx, y0 - my, x1 + mx, y1 + my)
+            for c, d in sorted(OL.communes_of_departement(OL.departement_of_commune(code) or "").items()):
+                b = d["bbox"]
+                if c == code or d["kind"] != "COM" or b[2] < box[0] or b[0] > box[2] or b[3] < box[1] or b[1] > box[3]:
+                    continue
+                shapes.append(("polygon", d["rings"], "neighbour", d["name"],
+                               link_for(f"{ID}territory/commune/{c}", base)))
         if kind == "departement" and own:
             # neighbours, drawn faintly around it
             xs = [p[0] for r in own["rings"] for p in r]
@@ -278,12 +291,13 @@ def map_svg(store: ox.Store, node: ox.NamedNode, labels: _Labels, base: str,
     parts = [f'<svg class="map" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
              f'width="{width}" height="{height}" role="img" aria-label="map">',
              f'<rect x="0" y="0" width="{width}" height="{height}" class="map-bg"/>']
-    order = {"neighbour": 0, "context": 1, "self": 2}
+    order = {"context": 0, "neighbour": 1, "self": 2}
     for kind, rings, role, label, href in sorted((s for s in shapes if s[0] == "polygon"),
                                                 key=lambda s: order.get(s[2], 1)):
         cls = {"self": "map-area", "context": "map-context", "neighbour": "map-neighbour"}.get(role, "map-area")
         d = " ".join("M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in map(xy, ring)) + " Z" for ring in rings)
-        poly = f'<path d="{d}" class="{cls}" data-role="{role}"><title>{e(label or "")}</title></path>'
+        poly = (f'<path d="{d}" class="{cls}" data-role="{role}" fill-rule="evenodd">'
+                f'<title>{e(label or "")}</title></path>')
         if href:
             poly = f'<a href="{e(href)}">{poly}</a>'
         parts.append(poly)

@@ -13,7 +13,11 @@ Isolation between queries (a watchdog task checks every running job each
 ``WATCH_INTERVAL`` seconds):
 
 * **fast lane / slow lane.** ``size`` workers serve new jobs. A job still
-  running after ``heavy_after`` seconds becomes *heavy*: every thread of its
+  running after ``heavy_after`` seconds that has used at least
+  ``HEAVY_MIN_CPU`` × ``heavy_after`` seconds of CPU becomes *heavy*. The CPU
+  floor keeps ordinary queries that merely wait for a core on a saturated
+  machine from being taken for long ones (a job waiting on the disk keeps its
+  fast-lane worker until it ends or times out): every thread of its
   worker is reniced (nice 10, so cheap queries on the other workers get the
   CPU first), a fresh worker is started to take its place in the fast lane,
   and the heavy worker is retired when its job ends. At most ``max_heavy``
@@ -66,6 +70,7 @@ class MemoryLimit(Exception):
 WATCH_INTERVAL = 0.05
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 HEAVY_NICE = 10
+HEAVY_MIN_CPU = 0.2   # share of heavy_after a job must have used in CPU time to count as heavy
 
 
 def rss_bytes(pid: int) -> int:
@@ -75,6 +80,19 @@ def rss_bytes(pid: int) -> int:
             return int(f.read().split()[1]) * _PAGE
     except (OSError, ValueError, IndexError):
         return 0
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, all threads) a process has used so far (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICK
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def _renice(pid: int, nice: int) -> None:
@@ -97,6 +115,8 @@ class _Proc:
         self.writer = writer
         self.jobs = 0
         self.busy_since: float | None = None
+        self.cpu_total = 0.0          # the worker's CPU seconds at the end of its last job
+        self.deadline: float | None = None
         self.heavy = False
         self.paused = False
         self.stop_reason: Exception | None = None   # why the watchdog killed it
@@ -151,6 +171,7 @@ async def _spawn_with_header(cfg: dict, startup_timeout: float = 60.0,
         await asyncio.to_thread(proc.wait)
         raise StoreError(header.get("error") or "a query worker could not open the store",
                          source=cfg.get("store"))
+    w.cpu_total = float(header.get("cpu_total", 0.0))
     return w, header
 
 
@@ -295,7 +316,11 @@ class WorkerPool:
                     f"query stopped: it used more than the memory limit of "
                     f"{self.memory_limit // 2 ** 20} MiB per query (--max-query-memory)"))
                 continue
-            if not w.heavy and w.busy_since is not None and now - w.busy_since > self.heavy_after:
+            if w.deadline is not None and now > w.deadline:
+                self._stop(w, JobTimeout())
+                continue
+            if (not w.heavy and w.busy_since is not None and now - w.busy_since > self.heavy_after
+                    and cpu_seconds(w.pid) - w.cpu_total > HEAVY_MIN_CPU * self.heavy_after):
                 self._make_heavy(w)
         if self.total_memory_limit and sizes:
             total = sum(sizes.values()) + sum(rss_bytes(w.pid) for w in self._all if w not in sizes)
@@ -312,7 +337,9 @@ class WorkerPool:
     def _stop(self, w: _Proc, reason: Exception) -> None:
         """Kill a busy worker; its caller gets ``reason``."""
         w.stop_reason = reason
-        self.stats["memory_kills" if isinstance(reason, MemoryLimit) else "busy_kills"] += 1
+        kind = ("memory_kills" if isinstance(reason, MemoryLimit)
+                else "timeouts" if isinstance(reason, JobTimeout) else "busy_kills")
+        self.stats[kind] = self.stats.get(kind, 0) + 1
         w.kill()
 
     def _make_heavy(self, w: _Proc, spare: bool = True) -> None:
@@ -400,6 +427,13 @@ class WorkerPool:
             raise asyncio.TimeoutError
         return await asyncio.wait_for(read_async(w.reader), remaining)
 
+    async def _read_job(self, w: _Proc, job: dict, body: bytes, deadline: float):
+        """Send a read job and wait for its answer. No timer per job: the watchdog kills the
+        worker at ``deadline`` (within ``WATCH_INTERVAL``), which ends the read here."""
+        w.deadline = deadline
+        w.writer.write(encode(job, body))
+        return await read_async(w.reader)
+
     async def run(self, job: dict, body: bytes = b"", *, timeout: float,
                   slow: bool = False) -> tuple[dict, bytes]:
         """Run a read job on an idle worker; JobTimeout past ``timeout`` seconds.
@@ -407,7 +441,7 @@ class WorkerPool:
         ``slow``: the job is known to be long-running (the same request was
         before): it goes straight to the slow lane on a worker of its own,
         so it never takes a fast-lane worker. The answer's header carries
-        ``elapsed`` (seconds the job ran)."""
+        ``elapsed`` (seconds the job ran) and ``cpu`` (CPU seconds it used)."""
         deadline = time.monotonic() + timeout
         if self._dirty:
             await self._refresh_snapshot(deadline)
@@ -416,6 +450,7 @@ class WorkerPool:
                 raise PoolBusy(f"{len(self._heavy)} long-running queries are running and "
                                f"{len(self._paused)} are waiting (limits {self.max_heavy} and "
                                f"{self.max_paused})")
+            self.stats["slow_lane_direct"] = self.stats.get("slow_lane_direct", 0) + 1
             try:
                 # started at low priority: its start-up does not compete with cheap queries
                 w = await asyncio.wait_for(_spawn(self._reader_cfg(), nice=HEAVY_NICE),
@@ -425,19 +460,21 @@ class WorkerPool:
             except StoreError as e:
                 raise WorkerDied(f"a query worker could not start: {e}") from None
             self._all.add(w)
-            self.stats["slow_lane_direct"] = self.stats.get("slow_lane_direct", 0) + 1
         else:
             try:
-                w = await asyncio.wait_for(self._idle.get(), max(0.0, deadline - time.monotonic()))
-            except asyncio.TimeoutError:
-                raise PoolBusy("all query workers stayed busy") from None
+                w = self._idle.get_nowait()
+            except asyncio.QueueEmpty:
+                try:
+                    w = await asyncio.wait_for(self._idle.get(), max(0.0, deadline - time.monotonic()))
+                except asyncio.TimeoutError:
+                    raise PoolBusy("all query workers stayed busy") from None
         job = dict(job, snapshot=self.snapshot)
         started = w.busy_since = time.monotonic()
         self._busy.add(w)
         if slow:
             self._make_heavy(w, spare=False)
         try:
-            result = await self._exchange(w, job, body, deadline)
+            result = await self._read_job(w, job, body, deadline)
         except asyncio.TimeoutError:
             self._replace(w)
             if w.stop_reason is not None:
@@ -453,11 +490,14 @@ class WorkerPool:
             raise
         finally:
             self._busy.discard(w)
-            w.busy_since = None
+            w.busy_since = w.deadline = None
             if w.heavy:
                 self._heavy_done(w)
         w.jobs += 1
         result[0]["elapsed"] = round(time.monotonic() - started, 4)
+        cpu_total = float(result[0].pop("cpu_total", w.cpu_total))
+        result[0]["cpu"] = round(cpu_total - w.cpu_total, 4)
+        w.cpu_total = cpu_total
         if w.heavy:
             self._retire(w)
         elif w.jobs >= self.max_jobs:  # recycle: bounds any slow growth of a worker's memory

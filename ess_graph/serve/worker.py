@@ -446,7 +446,7 @@ def _main(argv: list[str] | None = None) -> int:
     except Exception as e:  # report why the store cannot be opened, then exit
         send_blocking(sock, {"status": 500, "ready": False, "error": str(e)})
         return 1
-    ready = {"status": 200, "ready": True, "pid": os.getpid()}
+    ready = {"status": 200, "ready": True, "pid": os.getpid(), "cpu_total": time.process_time()}
     if worker.write and worker.snapshot_dir:
         ready["snapshot"] = worker.make_snapshot()
     send_blocking(sock, ready)
@@ -460,6 +460,8 @@ def _main(argv: list[str] | None = None) -> int:
         except Exception as e:  # a bug must not take the worker down silently
             traceback.print_exc(file=sys.stderr)
             header, out = _error(500, f"internal error: {type(e).__name__}: {e}")
+        # the process's CPU time so far (all threads): the pool derives each job's CPU from it
+        header["cpu_total"] = time.process_time()
         try:
             send_blocking(sock, header, out)
         except OSError:
