@@ -9,12 +9,17 @@ Two engines give the same results:
   nodes (never skipped); the report lists such shapes in ``fallback``.
 - ``"pyshacl"``: pySHACL alone, on an rdflib copy of the same union graph.
 
+A graph validated on its own when it was written (the territory reference
+graph, see :mod:`ess_graph.validate.context`) stays in the data graph but its
+own nodes are not checked again by the fast engine, unless ``full=True``.
+
 ``changed=True`` restricts the focus nodes to the subjects and objects of the
 clipping graphs written by the last load (``essr:load/latest ess:changedGraph``
 in the provenance graph); ``focus_graphs`` does the same for given graphs.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Iterable
@@ -61,6 +66,11 @@ def load_shapes(shapes: Iterable[str | os.PathLike] | str | os.PathLike | None =
     except ShapeError as e:
         raise ShapeError(e.message, source=", ".join(str(f) for f in files)) from None
     sg.source = ", ".join(str(f) for f in files)
+    digest = hashlib.sha256()
+    for f in files:
+        data = f.read_bytes()
+        digest.update(f"{len(data)}\0".encode() + data)
+    sg.digest = digest.hexdigest()
     return sg
 
 
@@ -94,7 +104,7 @@ def _touched_nodes(store: ox.Store, graphs: list[str]) -> list:
 
 
 def validate(data, shapes=None, *, engine: str = "fast", focus_graphs: list[str] | None = None,
-             changed: bool = False) -> ValidationReport:
+             changed: bool = False, full: bool = False, graphs: list[str] | None = None) -> ValidationReport:
     """Validate ``data`` against SHACL ``shapes``.
 
     ``data``: a :class:`~ess_graph.store.GraphStore`, a :class:`pyoxigraph.Store` or RDF file paths
@@ -103,19 +113,23 @@ def validate(data, shapes=None, *, engine: str = "fast", focus_graphs: list[str]
     ``engine``: ``"fast"`` or ``"pyshacl"``.
     ``focus_graphs`` / ``changed``: restrict focus nodes to the nodes of those graphs /
     of the graphs changed by the last load.
+    ``full``: also re-check the nodes of the context graphs (validated when written).
+    ``graphs``: validate these named graphs of the store only (their union is the data graph).
     """
     if engine not in ENGINES:
         raise InputError(f"unknown engine {engine!r} (expected one of {', '.join(ENGINES)})")
     with quiet_rdflib():
         try:
-            return _validate(data, shapes, engine, focus_graphs, changed)
+            return _validate(data, shapes, engine, focus_graphs, changed, full, graphs)
         except ShapeError as e:
             raise InputError(f"invalid shapes: {e.message}", source=e.source) from None
 
 
-def _validate(data, shapes, engine, focus_graphs, changed) -> ValidationReport:
+def _validate(data, shapes, engine, focus_graphs, changed, full, graphs) -> ValidationReport:
     sg = load_shapes(shapes)
     store = _as_store(data)
+    if graphs is not None and (changed or focus_graphs is not None):
+        raise InputError("graphs cannot be combined with changed or focus_graphs")
     if changed:
         focus_graphs = sorted(set(focus_graphs or []) | set(changed_graphs(store)))
     t0 = time.perf_counter()
@@ -125,9 +139,13 @@ def _validate(data, shapes, engine, focus_graphs, changed) -> ValidationReport:
     if engine == "pyshacl":
         from .reference import run_pyshacl
         focus = _touched_nodes(store, focus_graphs) if focus_graphs is not None else None
-        results = run_pyshacl(store_to_rdflib(store), sg, focus_nodes=focus)
+        results = run_pyshacl(store_to_rdflib(store, graphs), sg, focus_nodes=focus)
     else:
-        eng = FastEngine(store, sg, focus_graphs=focus_graphs)
+        context = None
+        if not full and focus_graphs is None and graphs is None:
+            from .context import find_context
+            context = find_context(store, sg)
+        eng = FastEngine(store, sg, focus_graphs=focus_graphs, graphs=graphs, context=context)
         results = []
         pending = []
         for shape in sg.top_level:
@@ -139,7 +157,7 @@ def _validate(data, shapes, engine, focus_graphs, changed) -> ValidationReport:
                 pending.append((shape, str(e)))
         if pending:
             from .reference import run_pyshacl
-            data_graph = store_to_rdflib(store)
+            data_graph = store_to_rdflib(store, graphs)
             touched = None
             for shape, reason in pending:
                 fallback.append((sg.key_of(shape.node), reason))
@@ -153,6 +171,10 @@ def _validate(data, shapes, engine, focus_graphs, changed) -> ValidationReport:
                         focus = sorted(touched & _declared_targets(sg, shape), key=str)
                 results += run_pyshacl(data_graph, sg, shape=shape, focus_nodes=focus)
         stats["queries"] = eng.query_count
+        if context is not None:
+            from .context import recorded
+            stats["context"] = {"graphs": [recorded(store, g) for g in context.graphs],
+                                "touched": len(context.touched), "local_shapes": eng.skipped_shapes}
     stats["seconds"] = time.perf_counter() - t0
     return ValidationReport(results, sg, store=store, engine=engine, fallback=fallback,
                             focus_graphs=focus_graphs, stats=stats)

@@ -91,14 +91,42 @@ def _const(t) -> str:
         raise Uncompilable(str(e)) from None
 
 
+# parameters whose check reads nothing but the focus node's own triples and the value terms
+_LOCAL_NODE_PARAMS = VALUE_LEVEL | {"hasValue", "closed", "equals", "disjoint"}
+_LOCAL_PROPERTY_PARAMS = (VALUE_LEVEL - {"class"}) | {
+    "minCount", "maxCount", "hasValue", "uniqueLang", "equals", "disjoint", "lessThan", "lessThanOrEquals"}
+
+
+@dataclass
+class Context:
+    """Graphs validated once and kept as data context (see :mod:`ess_graph.validate.context`).
+
+    ``graphs``: the context graphs; ``data_graphs``: every other named graph;
+    ``touched``: the subjects of the data graphs that also occur in a context graph.
+    """
+    graphs: list[str]
+    data_graphs: list[str]
+    touched: list = field(default_factory=list)
+
+    def __post_init__(self):
+        self.data_nodes = [ox.NamedNode(g) for g in self.data_graphs]
+        self.touched_values = " ".join(sorted(str(n) for n in self.touched))
+
+
 class FastEngine:
-    def __init__(self, store: ox.Store, shapes: ShapesGraph, *, focus_graphs: list[str] | None = None):
+    def __init__(self, store: ox.Store, shapes: ShapesGraph, *, focus_graphs: list[str] | None = None,
+                 graphs: list[str] | None = None, context: Context | None = None):
         self.store = store
         self.sg = shapes
         self.focus_graphs = focus_graphs
+        # graphs: validate these named graphs only (the data graph is their union)
+        self.graphs = [ox.NamedNode(g) for g in graphs] if graphs is not None else None
+        self.context = context if focus_graphs is None and graphs is None else None
+        self._scoped = False        # evaluating a shape whose focus is scoped to the data graphs
         self._n = 0
         self._subclasses: dict = {}
         self.query_count = 0
+        self.skipped_shapes: list[str] = []     # shapes whose context-only focus nodes were not re-checked
 
     # -- plumbing ------------------------------------------------------------
     def anti(self, pattern: str, fp=None, single: bool = False) -> str:
@@ -124,8 +152,15 @@ class FastEngine:
 
     def q(self, sparql: str):
         self.query_count += 1
+        if self.graphs is not None:
+            kw = {"default_graph": self.graphs}
+        else:
+            kw = {"use_default_graph_as_union": True}
+            if self._scoped:
+                # GRAPH ?g ranges over the data graphs only; the default graph stays the union
+                kw["named_graphs"] = self.context.data_nodes
         try:
-            return list(self.store.query(sparql, use_default_graph_as_union=True))
+            return list(self.store.query(sparql, **kw))
         except (SyntaxError, OSError, ValueError, RuntimeError) as e:
             raise Uncompilable(f"query rejected by Oxigraph: {e}") from None
 
@@ -156,8 +191,86 @@ class FastEngine:
                 self._restriction = " ".join(sorted(str(n) for n in nodes))
         return self._restriction
 
+    def is_local(self, shape: Shape) -> bool:
+        """True when every check of this top-level node shape reads only the focus node's
+        own triples (its types, its values through single predicates) and the value terms
+        themselves: then a node absent from the data graphs has, on the union, the result
+        it had when its context graph was validated alone."""
+        if shape.is_property or shape.unknown:
+            return False
+        if any(kind not in ("class", "node", "subjectsOf", "objectsOf") for kind, _ in shape.targets):
+            return False
+        if any(name not in _LOCAL_NODE_PARAMS for name, _ in shape.params):
+            return False
+        for pnode in shape.properties:
+            ps = self.sg.shape(pnode)
+            if ps.deactivated:
+                continue
+            if ps.unknown or ps.properties or ps.path is None or ps.path[0] != "pred":
+                return False
+            if any(name not in _LOCAL_PROPERTY_PARAMS for name, _ in ps.params):
+                return False
+        return True
+
+    def scoped_focus(self, shape: Shape):
+        """Focus pattern of a local shape over a store with context graphs: the targets
+        found through triples of the data graphs, plus the touched nodes (subjects of the
+        data graphs also present in a context graph) that are targets in the union. The
+        other targets occur only in context graphs, which were validated on their own."""
+        def g() -> str:
+            return self.fresh()
+        parts = []
+        for kind, t in shape.targets:
+            if kind == "class":
+                subs = " ".join(self.subclasses(t))
+                parts.append(lambda v, subs=subs: (lambda c: (
+                    f"GRAPH {g()} {{ {v} {RDF_TYPE} {c} }} VALUES {c} {{ {subs} }}"))(self.fresh()))
+            elif kind == "node":
+                c = _const(t)
+                parts.append(lambda v, c=c: f"VALUES {v} {{ {c} }}")
+            elif kind == "subjectsOf":
+                p = _iri(t)
+                parts.append(lambda v, p=p: f"GRAPH {g()} {{ {v} {p} {self.fresh()} }}")
+            elif kind == "objectsOf":
+                p = _iri(t)
+                parts.append(lambda v, p=p: f"GRAPH {g()} {{ {self.fresh()} {p} {v} }}")
+        touched = self.context.touched_values
+        tests = self._target_tests(shape)
+
+        def touched_part(v: str) -> str:
+            cond = " || ".join(t(v) for t in tests) or "false"
+            return f"VALUES {v} {{ {touched} }} FILTER({cond})"
+        if touched:
+            parts.append(touched_part)
+
+        def fp(v: str) -> str:
+            union = " UNION ".join("{ " + p(v) + " }" for p in parts) if parts else "FILTER(false)"
+            return f"{{ SELECT DISTINCT {v} WHERE {{ {union} }} }}"
+        fp.scoped = True
+        fp.touched = (lambda: [r["this"] for r in self.q(
+            f"SELECT DISTINCT ?this WHERE {{ {touched_part('?this')} }}")]) if touched else (lambda: [])
+        return fp
+
+    def _target_tests(self, shape: Shape) -> list:
+        """Per-node tests of the targets of ``shape`` (EXISTS evaluated with the node bound)."""
+        tests = []
+        for kind, t in shape.targets:
+            if kind == "class":
+                subs = ", ".join(self.subclasses(t))
+                tests.append(lambda v, subs=subs: (
+                    lambda c: f"EXISTS {{ {v} {RDF_TYPE} {c} . FILTER({c} IN ({subs})) }}")(self.fresh()))
+            elif kind == "node":
+                tests.append(lambda v, c=_const(t): f"sameTerm({v}, {c})")
+            elif kind == "subjectsOf":
+                tests.append(lambda v, p=_iri(t): f"EXISTS {{ {v} {p} {self.fresh()} }}")
+            elif kind == "objectsOf":
+                tests.append(lambda v, p=_iri(t): f"EXISTS {{ {self.fresh()} {p} {v} }}")
+        return tests
+
     def target_focus(self, shape: Shape):
         """Focus pattern of a shape with targets (restricted to the changed graphs if asked)."""
+        if self.context is not None and self.is_local(shape):
+            return self.scoped_focus(shape)
         parts = []
         for kind, t in shape.targets:
             if kind == "class":
@@ -175,18 +288,7 @@ class FastEngine:
                 parts.append(lambda v, p=p: f"{self.fresh()} {p} {v} .")
         restrict = self.restriction()
         # restricted to a few nodes: test each target per node (EXISTS is evaluated with ?v bound)
-        tests = []
-        for kind, t in shape.targets:
-            if kind == "class":
-                subs = ", ".join(self.subclasses(t))
-                tests.append(lambda v, subs=subs: (
-                    lambda c: f"EXISTS {{ {v} {RDF_TYPE} {c} . FILTER({c} IN ({subs})) }}")(self.fresh()))
-            elif kind == "node":
-                tests.append(lambda v, c=_const(t): f"sameTerm({v}, {c})")
-            elif kind == "subjectsOf":
-                tests.append(lambda v, p=_iri(t): f"EXISTS {{ {v} {p} {self.fresh()} }}")
-            elif kind == "objectsOf":
-                tests.append(lambda v, p=_iri(t): f"EXISTS {{ {self.fresh()} {p} {v} }}")
+        tests = self._target_tests(shape)
 
         def fp(v: str) -> str:
             union = " UNION ".join("{ " + p(v) + " }" for p in parts) if parts else "FILTER(false)"
@@ -244,7 +346,14 @@ class FastEngine:
 
     # -- evaluation --------------------------------------------------------------
     def run_top_level(self, shape: Shape) -> list[Result]:
-        results = self.evaluate(shape, self.target_focus(shape), ())
+        fp = self.target_focus(shape)
+        self._scoped = getattr(fp, "scoped", False)
+        if self._scoped:
+            self.skipped_shapes.append(shape.key)
+        try:
+            results = self.evaluate(shape, fp, ())
+        finally:
+            self._scoped = False
         # Oxigraph canonicalises literals ("4.0"^^xsd:decimal -> "4"): report target nodes as written
         lits = [t for kind, t in shape.targets if kind == "node" and isinstance(t, Literal)]
         if lits and results:
@@ -424,8 +533,9 @@ class FastEngine:
         if self.focus_graphs is not None or getattr(fp, "small", False) or not shape.properties:
             return set(), None
         nodes, subs = [], []
+        scoped = getattr(fp, "scoped", False)
         for pnode in shape.properties:
-            parts = self._screen_parts(self.sg.shape(pnode), stack)
+            parts = self._screen_parts(self.sg.shape(pnode), stack, scoped)
             if parts:
                 nodes.append(pnode)
                 subs += parts
@@ -435,6 +545,10 @@ class FastEngine:
         cond = " || ".join(f"({c})" for _, c in subs)
         rows = self.q(f"SELECT DISTINCT ?this WHERE {{ {fp('?this')} {opt} FILTER({cond}) }}")
         suspects = [r["this"] for r in rows]
+        if scoped:
+            # the screen counted the data graphs' values only: exact for the nodes found in
+            # no context graph; the touched nodes are checked exactly, on the union
+            suspects = sorted(set(suspects) | set(fp.touched()), key=str)
         if not suspects:
             return set(nodes), None
         if len(suspects) > SCREEN_MAX or not all(isinstance(n, ox.NamedNode) for n in suspects):
@@ -446,15 +560,18 @@ class FastEngine:
         sfp.small = True
         return set(nodes), sfp
 
-    def _screen_parts(self, ps: Shape, stack) -> list[tuple[str, str]] | None:
+    def _screen_parts(self, ps: Shape, stack, scoped: bool = False) -> list[tuple[str, str]] | None:
         """Aggregate subqueries (grouped by ``?this``) and the conditions on their
         results that flag a possible violation of property shape ``ps``; None if
-        ``ps`` is not simple."""
+        ``ps`` is not simple. ``scoped``: count the values in the data graphs only
+        (the path is then a single predicate, see :meth:`is_local`)."""
         if not ps.is_property or ps.deactivated or ps.unknown or ps.properties or ps.node in stack \
                 or not _plain_path(ps.path):
             return None
         v = self.fresh()
         pat = self.path_pattern("?this", ps.path, v)
+        if scoped:
+            pat = f"GRAPH {self.fresh()} {{ {pat} }}"
         aggs, conds, flags, opts, parts = [], [], [], [], []
         counted = False
         for name, val in ps.params:
@@ -469,7 +586,13 @@ class FastEngine:
             elif name == "class":
                 # the instances, computed once (a lookup per value is slow for a node typed in many graphs)
                 ok = self.fresh()
-                opts.append(f"OPTIONAL {{ {self._instances(val, v)} BIND(true AS {ok}) }}")
+                if self.context is not None:
+                    # a context graph may hold many instances (38k territories): look up
+                    # the types of the distinct values of the path only
+                    inst = self._value_instances(val, ps.path, v)
+                else:
+                    inst = self._instances(val, v)
+                opts.append(f"OPTIONAL {{ {inst} BIND(true AS {ok}) }}")
                 flags.append(f"!BOUND({ok})")
             elif name in VALUE_LEVEL:
                 flags.append(self._condition(ps, name, val).replace("{v}", v))
@@ -515,6 +638,13 @@ class FastEngine:
         """Subquery binding ``v`` to each instance of ``cls`` (subclasses included)."""
         k = self.fresh()
         return (f"{{ SELECT DISTINCT {v} WHERE {{ {v} {RDF_TYPE} {k} . "
+                f"FILTER({k} IN ({', '.join(self.subclasses(cls))})) }} }}")
+
+    def _value_instances(self, cls, path, v: str) -> str:
+        """Subquery binding ``v`` to each value of ``path`` that is an instance of ``cls``."""
+        k = self.fresh()
+        return (f"{{ SELECT DISTINCT {v} WHERE {{ {{ SELECT DISTINCT {v} WHERE {{ "
+                f"{self.path_pattern(self.fresh(), path, v)} }} }} {v} {RDF_TYPE} {k} . "
                 f"FILTER({k} IN ({', '.join(self.subclasses(cls))})) }} }}")
 
     def _screen_qualified(self, ps: Shape, q, stack):

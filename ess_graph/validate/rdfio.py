@@ -157,13 +157,14 @@ def to_ox(t):
     raise TypeError(f"unsupported term {t!r}")
 
 
-def store_to_rdflib(store: ox.Store) -> Graph:
-    """The union of all graphs of ``store`` as one rdflib Graph (for pySHACL)."""
+def store_to_rdflib(store: ox.Store, graphs: list[str] | None = None) -> Graph:
+    """The union of all graphs of ``store`` (or of the named ``graphs``) as one rdflib Graph."""
     g = Graph()
     add = g.add
     with quiet_rdflib():
-        for q in store.quads_for_pattern(None, None, None, None):
-            add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
+        for gn in ([None] if graphs is None else [ox.NamedNode(x) for x in graphs]):
+            for q in store.quads_for_pattern(None, None, None, gn):
+                add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
     return g
 
 
