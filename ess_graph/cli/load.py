@@ -60,9 +60,11 @@ when there were violations.""")
 @click.option("--no-reference", is_flag=True, help="Do not load the French territory reference graph.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("--prune", type=click.Path(file_okay=False),
+              help="Then remove the clippings whose source file under this directory is gone.")
 @model_option
 @jobs_option
-def command(paths, store, on_invalid, collection, no_reference, fmt, quiet, model, jobs):
+def command(paths, store, on_invalid, collection, no_reference, fmt, quiet, model, jobs, prune):
     from ..pipeline import load
     extractor = None if model is None else extractor_for(model)
     progress, callback = _progress_factory(quiet or fmt == "json")
@@ -74,6 +76,9 @@ def command(paths, store, on_invalid, collection, no_reference, fmt, quiet, mode
         report = load(paths or None, store, on_invalid=on_invalid, with_reference=not no_reference,
                       collection=collection, extractor=extractor, jobs=jobs)
     rep = report.to_dict()
+    if prune:
+        from ..remove import remove
+        rep["removed_graphs"] = sorted(set(rep["removed_graphs"]) | set(remove(store, prune=prune).graphs))
     if fmt == "json":
         click.echo(json.dumps(rep, indent=2, ensure_ascii=False))
     else:
