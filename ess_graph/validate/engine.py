@@ -410,7 +410,7 @@ class FastEngine:
                 # an anti-join: Oxigraph plans NOT EXISTS per row without the bound variable
                 subs = ", ".join(self.subclasses(val))
                 rows = self.q(f"SELECT DISTINCT ?this ?value WHERE {{ {V()} "
-                              f"{self.anti(f'?value {RDF_TYPE} ?_cls . FILTER(?_cls IN ({subs}))', fp, True)} }}")
+                              f"{self.anti(self._typed('?value', val, subs), fp, True)} }}")
                 out += [self._result(shape, name, r["this"], r["value"]) for r in rows]
             elif name in VALUE_LEVEL or (name == "hasValue" and not is_prop):
                 conds.append((name, val, self._condition(shape, name, val)))
@@ -634,8 +634,19 @@ class FastEngine:
                               cond))
         return parts
 
+    def _typed(self, v: str, cls, subs: str) -> str:
+        """A pattern matching when ``v`` is an instance of ``cls`` (``subs``: it and its subclasses).
+
+        With context graphs, one bound pattern per class: the type triples of a context graph
+        (hundreds of thousands) are then not scanned to find the few instances of a class."""
+        if self.context is not None:
+            return " UNION ".join(f"{{ {v} {RDF_TYPE} {c} }}" for c in self.subclasses(cls))
+        return f"{v} {RDF_TYPE} ?_cls . FILTER(?_cls IN ({subs}))"
+
     def _instances(self, cls, v: str) -> str:
         """Subquery binding ``v`` to each instance of ``cls`` (subclasses included)."""
+        if self.context is not None:
+            return f"{{ SELECT DISTINCT {v} WHERE {{ {self._typed(v, cls, '')} }} }}"
         k = self.fresh()
         return (f"{{ SELECT DISTINCT {v} WHERE {{ {v} {RDF_TYPE} {k} . "
                 f"FILTER({k} IN ({', '.join(self.subclasses(cls))})) }} }}")

@@ -158,7 +158,7 @@ def path_nullable(p) -> bool:
 @dataclass
 class Shape:
     node: object                     # rdflib URIRef or BNode in the shapes graph
-    key: str                         # stable identity used in reports
+    keyer: object = field(default=None, repr=False, compare=False)   # node -> key (ShapesGraph.key_of)
     path: tuple | None = None        # property shapes only
     path_node: object = None
     targets: list = field(default_factory=list)       # [(kind, term)]
@@ -168,6 +168,12 @@ class Shape:
     params: list = field(default_factory=list)        # [(name, value)] in a stable order
     properties: list = field(default_factory=list)    # [shape nodes]
     unknown: list = field(default_factory=list)       # parameters of non-core components
+
+    @property
+    def key(self) -> str:
+        """Stable identity used in reports (computed when first needed: canonicalising a
+        blank-node shape's description costs a few ms)."""
+        return self.keyer(self.node) if self.keyer is not None else str(self.node)
 
     @property
     def is_property(self) -> bool:
@@ -305,7 +311,7 @@ class ShapesGraph:
 
     def _shape(self, node) -> Shape:
         g = self.graph
-        s = Shape(node=node, key=self.key_of(node))
+        s = Shape(node=node, keyer=self.key_of)
         self._shapes[node] = s
         paths = list(g.objects(node, sh("path")))
         if len(paths) > 1:
