@@ -249,7 +249,7 @@ def _validate(data, shapes, engine, focus_graphs, changed, full, graphs) -> Vali
         if context is not None:
             from .context import recorded
             stats["context"] = {"graphs": [recorded(store, g) for g in context.graphs],
-                                "touched": len(context.touched), "local_shapes": eng.skipped_shapes}
+                                "local_shapes": eng.skipped_shapes}
     stats["seconds"] = time.perf_counter() - t0
     return ValidationReport(results, sg, store=store, engine=engine, fallback=fallback,
                             focus_graphs=focus_graphs, stats=stats)

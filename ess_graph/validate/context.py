@@ -17,14 +17,16 @@ When the store is validated, a graph whose record matches its current content
 hash and the digest of the shapes in use, and says it conforms, is a *context
 graph* (:func:`find_context`): it is still part of the data graph (facts of
 clippings point at its territories; ``sh:class`` checks see its types), but the
-focus nodes that occur only in it are not checked again. This is exact for the
-*local* shapes (see :meth:`FastEngine.is_local`): a node that is the subject of
-no triple outside the context graph has, on the union, the result it had on the
-context graph alone. Other shapes are evaluated on all their focus nodes. The
-shortcut is not taken when the store's default graph holds triples, when a data
-graph declares ``rdfs:subClassOf`` (class targets could then change), or when
-the content hash or shapes differ from the record: the graph is then validated
-like any other.
+*local* shapes (:meth:`FastEngine.is_local`: every check reads only the focus
+node's own triples and the value terms) are evaluated only on their targets
+found through the other graphs and on the targets that are, in another graph,
+the subject of a triple the shape reads (:meth:`FastEngine.scoped_focus`). Any
+other target has on the union exactly the result it had when the context graph
+was validated alone: none. Other shapes are evaluated on all their focus nodes.
+The shortcut is not taken when the store's default graph holds triples, when a
+data graph declares ``rdfs:subClassOf`` (class targets could then change), or
+when the content hash or shapes differ from the record: the graph is then
+validated like any other.
 """
 from __future__ import annotations
 
@@ -129,17 +131,4 @@ def find_context(store: ox.Store, sg) -> Context | None:
     data_nodes = [ox.NamedNode(g) for g in data]
     if bool(store.query(f"ASK {{ GRAPH ?g {{ ?a <{RDFS_SUBCLASS}> ?b }} }}", named_graphs=data_nodes)):
         return None
-    # subjects of the data graphs that occur in a context graph
-    subjects = [r["n"] for r in store.query("SELECT DISTINCT ?n WHERE { GRAPH ?g { ?n ?p ?o } }",
-                                            named_graphs=data_nodes)]
-    cnodes = [ox.NamedNode(g) for g in context]
-    touched = []
-    for n in subjects:
-        for c in cnodes:
-            if next(store.quads_for_pattern(n, None, None, c), None) is not None \
-                    or next(store.quads_for_pattern(None, None, n, c), None) is not None:
-                touched.append(n)
-                break
-    if any(isinstance(n, ox.BlankNode) for n in touched):
-        return None             # a blank node cannot be written in VALUES
-    return Context(graphs=context, data_graphs=data, touched=touched)
+    return Context(graphs=context, data_graphs=data)

@@ -101,16 +101,13 @@ _LOCAL_PROPERTY_PARAMS = (VALUE_LEVEL - {"class"}) | {
 class Context:
     """Graphs validated once and kept as data context (see :mod:`ess_graph.validate.context`).
 
-    ``graphs``: the context graphs; ``data_graphs``: every other named graph;
-    ``touched``: the subjects of the data graphs that also occur in a context graph.
+    ``graphs``: the context graphs; ``data_graphs``: every other named graph.
     """
     graphs: list[str]
     data_graphs: list[str]
-    touched: list = field(default_factory=list)
 
     def __post_init__(self):
         self.data_nodes = [ox.NamedNode(g) for g in self.data_graphs]
-        self.touched_values = " ".join(sorted(str(n) for n in self.touched))
 
 
 class FastEngine:
@@ -212,11 +209,34 @@ class FastEngine:
                 return False
         return True
 
+    def read_predicates(self, shape: Shape) -> list[str] | None:
+        """The predicates whose triples (with the focus node as subject) a local shape reads;
+        None: any predicate (``sh:closed``)."""
+        preds = set()
+        for name, val in shape.params:
+            if name == "class":
+                preds.add(str(RDF.type))
+            elif name in ("equals", "disjoint"):
+                preds.add(str(val))
+            elif name == "closed" and _is_true(val):
+                return None
+        for pnode in shape.properties:
+            ps = self.sg.shape(pnode)
+            if ps.deactivated:
+                continue
+            preds.add(str(ps.path[1]))
+            for name, val in ps.params:
+                if name in ("equals", "disjoint", "lessThan", "lessThanOrEquals"):
+                    preds.add(str(val))
+        return sorted(preds)
+
     def scoped_focus(self, shape: Shape):
         """Focus pattern of a local shape over a store with context graphs: the targets
-        found through triples of the data graphs, plus the touched nodes (subjects of the
-        data graphs also present in a context graph) that are targets in the union. The
-        other targets occur only in context graphs, which were validated on their own."""
+        found through triples of the data graphs (``GRAPH ?g``, the query's named graphs
+        being the data graphs), plus the targets found through a context graph that are,
+        in a data graph, the subject of a triple the shape reads (:meth:`touched_targets`).
+        Any other target is a node whose triples read by the shape all lie in the context
+        graphs: its result is the one it had when they were validated on their own, none."""
         def g() -> str:
             return self.fresh()
         parts = []
@@ -234,22 +254,62 @@ class FastEngine:
             elif kind == "objectsOf":
                 p = _iri(t)
                 parts.append(lambda v, p=p: f"GRAPH {g()} {{ {self.fresh()} {p} {v} }}")
-        touched = self.context.touched_values
-        tests = self._target_tests(shape)
-
-        def touched_part(v: str) -> str:
-            cond = " || ".join(t(v) for t in tests) or "false"
-            return f"VALUES {v} {{ {touched} }} FILTER({cond})"
+        touched = self.touched_targets(shape)
         if touched:
-            parts.append(touched_part)
+            vals = " ".join(sorted(str(n) for n in touched))
+            parts.append(lambda v: f"VALUES {v} {{ {vals} }}")
 
         def fp(v: str) -> str:
             union = " UNION ".join("{ " + p(v) + " }" for p in parts) if parts else "FILTER(false)"
             return f"{{ SELECT DISTINCT {v} WHERE {{ {union} }} }}"
         fp.scoped = True
-        fp.touched = (lambda: [r["this"] for r in self.q(
-            f"SELECT DISTINCT ?this WHERE {{ {touched_part('?this')} }}")]) if touched else (lambda: [])
         return fp
+
+    def context_has_predicate(self, p: str | None) -> bool:
+        """Does a context graph hold a triple with predicate ``p`` (None: any triple)?"""
+        cache = self.__dict__.setdefault("_ctx_preds", {})
+        if p not in cache:
+            pat = f"?s <{p}> ?o" if p is not None else "?s ?p ?o"
+            vals = " ".join(f"<{g}>" for g in self.context.graphs)
+            cache[p] = bool(self.store.query(f"ASK {{ VALUES ?c {{ {vals} }} GRAPH ?c {{ {pat} }} }}"))
+        return cache[p]
+
+    def touched_targets(self, shape: Shape) -> list:
+        """Targets of a local shape found through a context graph that are, in a data graph,
+        the subject of a triple the shape reads (looked up from the context side: the
+        cost depends on the context graph, not on the corpus)."""
+        preds = self.read_predicates(shape)
+        ctx = ", ".join(f"<{g}>" for g in self.context.graphs)
+        gv = self.fresh()
+        side = []
+        for kind, t in shape.targets:
+            if kind == "class":
+                subs = " ".join(self.subclasses(t))
+                k = self.fresh()
+                side.append(f"?v {RDF_TYPE} {k} . VALUES {k} {{ {subs} }}")
+            elif kind == "subjectsOf":
+                side.append(f"?v {_iri(t)} {self.fresh()} .")
+            elif kind == "objectsOf":
+                side.append(f"{self.fresh()} {_iri(t)} ?v .")
+        if not side:
+            return []
+        in_ctx = " UNION ".join("{ " + x + " }" for x in side)
+        if not bool(self.store.query(f"ASK {{ GRAPH {gv} {{ {in_ctx} }} FILTER({gv} IN ({ctx})) }}")):
+            return []       # no target in the context graphs: the data graphs give them all
+        if preds is None:
+            reads = "?v ?_p ?_o ."
+        else:
+            reads = " UNION ".join(f"{{ ?v <{p}> ?_o }}" for p in preds)
+        # the data graphs' triples the shape reads, then a bound lookup in the context graphs
+        # (default graph: the data graphs; GRAPH: the context graphs)
+        self.query_count += 1
+        rows = list(self.store.query(
+            f"SELECT DISTINCT ?v WHERE {{ {{ SELECT DISTINCT ?v WHERE {{ {reads} }} }} GRAPH {gv} {{ {in_ctx} }} }}",
+            default_graph=self.context.data_nodes, named_graphs=[ox.NamedNode(g) for g in self.context.graphs]))
+        nodes = [r["v"] for r in rows]
+        if any(isinstance(n, ox.BlankNode) for n in nodes):
+            raise Uncompilable("blank nodes among the touched targets of a context graph")
+        return nodes
 
     def _target_tests(self, shape: Shape) -> list:
         """Per-node tests of the targets of ``shape`` (EXISTS evaluated with the node bound)."""
@@ -533,7 +593,7 @@ class FastEngine:
         if self.focus_graphs is not None or getattr(fp, "small", False) or not shape.properties:
             return set(), None
         nodes, subs = [], []
-        scoped = getattr(fp, "scoped", False)
+        scoped = fp if getattr(fp, "scoped", False) else None
         for pnode in shape.properties:
             parts = self._screen_parts(self.sg.shape(pnode), stack, scoped)
             if parts:
@@ -545,10 +605,18 @@ class FastEngine:
         cond = " || ".join(f"({c})" for _, c in subs)
         rows = self.q(f"SELECT DISTINCT ?this WHERE {{ {fp('?this')} {opt} FILTER({cond}) }}")
         suspects = [r["this"] for r in rows]
-        if scoped:
-            # the screen counted the data graphs' values only: exact for the nodes found in
-            # no context graph; the touched nodes are checked exactly, on the union
-            suspects = sorted(set(suspects) | set(fp.touched()), key=str)
+        if scoped is not None:
+            # values were counted in the data graphs only: the focus nodes that also have
+            # values in a context graph are checked exactly, on the union
+            preds = self.read_predicates(shape)
+            preds = [None] if preds is None else [p for p in preds if self.context_has_predicate(p)]
+            if preds:
+                ctx = [ox.NamedNode(g) for g in self.context.graphs]
+                pn = [ox.NamedNode(p) if p else None for p in preds]
+                extra = [n for n in self.focus_nodes(fp) if isinstance(n, (ox.NamedNode, ox.BlankNode))
+                         and any(next(self.store.quads_for_pattern(n, p, None, c), None) is not None
+                                 for c in ctx for p in pn)]
+                suspects = sorted(set(suspects) | set(extra), key=str)
         if not suspects:
             return set(nodes), None
         if len(suspects) > SCREEN_MAX or not all(isinstance(n, ox.NamedNode) for n in suspects):
@@ -560,17 +628,19 @@ class FastEngine:
         sfp.small = True
         return set(nodes), sfp
 
-    def _screen_parts(self, ps: Shape, stack, scoped: bool = False) -> list[tuple[str, str]] | None:
+    def _screen_parts(self, ps: Shape, stack, scoped=None) -> list[tuple[str, str]] | None:
         """Aggregate subqueries (grouped by ``?this``) and the conditions on their
         results that flag a possible violation of property shape ``ps``; None if
-        ``ps`` is not simple. ``scoped``: count the values in the data graphs only
-        (the path is then a single predicate, see :meth:`is_local`)."""
+        ``ps`` is not simple. ``scoped``: the focus pattern of a local shape over a store
+        with context graphs: the values are then read in the data graphs only (the path is
+        a single predicate), which is exact for the focus nodes absent from the context
+        graphs; :meth:`_screen` makes the others suspects."""
         if not ps.is_property or ps.deactivated or ps.unknown or ps.properties or ps.node in stack \
                 or not _plain_path(ps.path):
             return None
         v = self.fresh()
         pat = self.path_pattern("?this", ps.path, v)
-        if scoped:
+        if scoped is not None:
             pat = f"GRAPH {self.fresh()} {{ {pat} }}"
         aggs, conds, flags, opts, parts = [], [], [], [], []
         counted = False
