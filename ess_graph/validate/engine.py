@@ -276,8 +276,9 @@ class FastEngine:
 
     def touched_targets(self, shape: Shape) -> list:
         """Targets of a local shape found through a context graph that are, in a data graph,
-        the subject of a triple the shape reads (looked up from the context side: the
-        cost depends on the context graph, not on the corpus)."""
+        the subject of a triple the shape reads: the data graphs' triples with those
+        predicates, each looked up (bound) in the context graphs. Nothing is read when the
+        context graphs hold no target of the shape."""
         preds = self.read_predicates(shape)
         ctx = ", ".join(f"<{g}>" for g in self.context.graphs)
         gv = self.fresh()
