@@ -280,8 +280,6 @@ class FastEngine:
         predicates, each looked up (bound) in the context graphs. Nothing is read when the
         context graphs hold no target of the shape."""
         preds = self.read_predicates(shape)
-        ctx = ", ".join(f"<{g}>" for g in self.context.graphs)
-        gv = self.fresh()
         side = []
         for kind, t in shape.targets:
             if kind == "class":
@@ -295,7 +293,9 @@ class FastEngine:
         if not side:
             return []
         in_ctx = " UNION ".join("{ " + x + " }" for x in side)
-        if not bool(self.store.query(f"ASK {{ GRAPH {gv} {{ {in_ctx} }} FILTER({gv} IN ({ctx})) }}")):
+        # GRAPH with a constant: Oxigraph evaluates GRAPH ?g unbound, even after VALUES ?g
+        in_graphs = " UNION ".join(f"{{ GRAPH <{g}> {{ {in_ctx} }} }}" for g in self.context.graphs)
+        if not bool(self.store.query(f"ASK {{ {in_graphs} }}")):
             return []       # no target in the context graphs: the data graphs give them all
         if preds is None:
             reads = "?v ?_p ?_o ."
@@ -305,7 +305,7 @@ class FastEngine:
         # (default graph: the data graphs; GRAPH: the context graphs)
         self.query_count += 1
         rows = list(self.store.query(
-            f"SELECT DISTINCT ?v WHERE {{ {{ SELECT DISTINCT ?v WHERE {{ {reads} }} }} GRAPH {gv} {{ {in_ctx} }} }}",
+            f"SELECT DISTINCT ?v WHERE {{ {{ SELECT DISTINCT ?v WHERE {{ {reads} }} }} {in_graphs} }}",
             default_graph=self.context.data_nodes, named_graphs=[ox.NamedNode(g) for g in self.context.graphs]))
         nodes = [r["v"] for r in rows]
         if any(isinstance(n, ox.BlankNode) for n in nodes):
