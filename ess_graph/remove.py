@@ -158,6 +158,14 @@ def remove(store: GraphStore | str | os.PathLike | None, clipping_ids: Iterable[
     if not ids and not srcs and prune is None:
         raise InputError("nothing to remove: give clipping ids, --source FILE or a directory to prune")
     gs = _open(store)
+    try:
+        return _remove(gs, ids, srcs, prune, dry_run)
+    finally:
+        if gs is not store:
+            gs.close()
+
+
+def _remove(gs: GraphStore, ids: list[str], srcs: list[str], prune, dry_run: bool) -> RemovalReport:
     known = _clippings(gs)
     chosen = _resolve_ids(known, ids) + _resolve_sources(known, srcs)
     if prune is not None:
