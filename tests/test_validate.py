@@ -388,15 +388,23 @@ def _ctx_store(bad_code: bool = False) -> ox.Store:
     return st
 
 
-def test_context_graph_is_validated_once_and_kept_as_context(tmp_path):
-    from ess_graph.validate.context import record_validation, recorded
+def test_context_graph_is_validated_once_and_kept_as_context(tmp_path, monkeypatch):
+    import ess_graph.validate as V
+    from ess_graph.validate.context import record_iri, record_validation, recorded
     s = tmp_path / "s.ttl"
     s.write_text(CTX_SHAPES)
     st = _ctx_store()
     rec = record_validation(st, REF, [s])
     assert rec["conforms"] and rec["contentHash"] == "h1" and rec["results"] == 0
     assert rec["shapes"].startswith("urn:sha256:")
-    assert record_validation(st, REF, [s])["validated"] == rec["validated"]     # not validated again
+    # the record lives in the graph it describes
+    assert st.query(f"ASK {{ GRAPH <{REF}> {{ <{record_iri(REF)}> "
+                    f"<http://www.w3.org/ns/shacl#conforms> true }} }}")
+    calls = []
+    real = V.validate
+    monkeypatch.setattr(V, "validate", lambda *a, **k: calls.append(a) or real(*a, **k))
+    assert record_validation(st, REF, [s]) == rec and not calls       # not validated again
+    monkeypatch.setattr(V, "validate", real)
     r = validate(st, [s])
     ctx = r.stats["context"]
     assert [g["graph"] for g in ctx["graphs"]] == [REF]

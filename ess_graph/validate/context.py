@@ -4,14 +4,16 @@ The territory reference graph (``essr:graph/reference/cog-*``, about 660k
 triples) is most of a store and never changes between two loads. It is
 validated on its own when it is written (:func:`record_validation`, called by
 :func:`ess_graph.territories.ensure_reference_graph`), and the outcome is
-recorded in the provenance graph::
+recorded in the graph itself, next to the ``ess:contentHash`` it states about
+itself (so that the record goes with the graph when it is replaced or dropped,
+and the same reference gives the same triples in every store)::
 
     essr:validation/graph/reference/cog-2025 a sh:ValidationReport , prov:Entity ;
         prov:wasDerivedFrom essr:graph/reference/cog-2025 ;
         ess:contentHash "<the graph's own ess:contentHash>" ;
         dcterms:conformsTo <urn:sha256:<digest of the shapes files>> ;
         sh:conforms true ;
-        prov:generatedAtTime "..."^^xsd:dateTime .
+        dcterms:extent 0 .                      # number of results
 
 When the store is validated, a graph whose record matches its current content
 hash and the digest of the shapes in use, and says it conforms, is a *context
@@ -30,7 +32,6 @@ validated like any other.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 
 import pyoxigraph as ox
@@ -38,7 +39,6 @@ import pyoxigraph as ox
 from ..namespaces import ESS, ID, PREFIXES
 from .engine import Context
 
-PROVENANCE_GRAPH = ID + "graph/provenance"
 REFERENCE_GRAPH_PREFIX = ID + "graph/reference/"
 SH = "http://www.w3.org/ns/shacl#"
 PROV = PREFIXES["prov"]
@@ -69,25 +69,24 @@ def content_hash_of(store, graph: str) -> str | None:
 
 
 def recorded(store, graph: str) -> dict | None:
-    """The validation record of ``graph`` (contentHash, shapes, conforms, results, when), if any."""
+    """The validation record of ``graph`` (contentHash, shapes, conforms, results), if any."""
     rec = record_iri(graph)
     rows = list(_raw(store).query(
-        f"SELECT ?h ?s ?c ?n ?t WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{ <{rec}> <{ESS}contentHash> ?h ; "
-        f"<{DCT}conformsTo> ?s ; <{SH}conforms> ?c . OPTIONAL {{ <{rec}> <{DCT}extent> ?n }} "
-        f"OPTIONAL {{ <{rec}> <{PROV}generatedAtTime> ?t }} }} }}"))
+        f"SELECT ?h ?s ?c ?n WHERE {{ GRAPH <{graph}> {{ <{rec}> <{ESS}contentHash> ?h ; "
+        f"<{DCT}conformsTo> ?s ; <{SH}conforms> ?c . OPTIONAL {{ <{rec}> <{DCT}extent> ?n }} }} }}"))
     if len(rows) != 1:
         return None
     r = rows[0]
     return {"graph": graph, "contentHash": r["h"].value, "shapes": r["s"].value,
             "conforms": r["c"].value == "true",
-            "results": int(r["n"].value) if r["n"] is not None else None,
-            "validated": r["t"].value if r["t"] is not None else None}
+            "results": int(r["n"].value) if r["n"] is not None else None}
 
 
 def record_validation(store, graph: str, shapes=None) -> dict:
     """Validate ``graph`` on its own (unless the record already matches its content and
-    the shapes) and record the outcome in the provenance graph. ``store``: a writable
-    :class:`~ess_graph.store.GraphStore` or :class:`pyoxigraph.Store`. Returns the record."""
+    the shapes) and record the outcome in the graph. ``store``: a writable
+    :class:`~ess_graph.store.GraphStore` or :class:`pyoxigraph.Store`. Returns the record
+    (empty when the graph states no content hash)."""
     from . import load_shapes, validate
     sg = load_shapes(shapes)
     h = content_hash_of(store, graph)
@@ -97,18 +96,16 @@ def record_validation(store, graph: str, shapes=None) -> dict:
     if rec and rec["contentHash"] == h and rec["shapes"] == shapes_iri(sg.digest):
         return rec
     report = validate(_raw(store), shapes, graphs=[graph])
-    now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
     r = record_iri(graph)
     lit = '"' + h.replace("\\", "\\\\").replace('"', '\\"') + '"'
     conforms = "true" if report.conforms else "false"
     _raw(store).update(
-        f"DELETE WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{ <{r}> ?p ?o }} }} ;\n"
-        f"INSERT DATA {{ GRAPH <{PROVENANCE_GRAPH}> {{ <{r}> a <{SH}ValidationReport> , <{PROV}Entity> ; "
+        f"DELETE WHERE {{ GRAPH <{graph}> {{ <{r}> ?p ?o }} }} ;\n"
+        f"INSERT DATA {{ GRAPH <{graph}> {{ <{r}> a <{SH}ValidationReport> , <{PROV}Entity> ; "
         f"<{PROV}wasDerivedFrom> <{graph}> ; <{ESS}contentHash> {lit} ; "
         f"<{DCT}conformsTo> <{shapes_iri(sg.digest)}> ; "
         f"<{SH}conforms> \"{conforms}\"^^<{XSD}boolean> ; "
-        f"<{DCT}extent> \"{len(report.results)}\"^^<{XSD}integer> ; "
-        f"<{PROV}generatedAtTime> \"{now}\"^^<{XSD}dateTime> }} }}")
+        f"<{DCT}extent> \"{len(report.results)}\"^^<{XSD}integer> }} }}")
     return recorded(store, graph) or {}
 
 
