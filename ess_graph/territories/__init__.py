@@ -21,7 +21,7 @@ __all__ = [
 
 def ensure_reference_graph(store, data: TerritoryData | None = None) -> str:
     """:func:`.graph.ensure_reference_graph`, then validate the graph once against the bundled
-    shapes and record it in the provenance graph (see :mod:`ess_graph.validate.context`)."""
+    shapes and record it in the graph itself (see :mod:`ess_graph.validate.context`)."""
     g = _ensure_reference_graph(store, data)
     if not getattr(store, "read_only", False):
         from ..validate.context import record_validation
