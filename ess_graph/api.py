@@ -18,7 +18,7 @@ from .queries import execute, get_query, list_queries, run_saved
 from .results import rows_as_dicts
 from .store import GraphStore
 
-__all__ = ["open_store", "load", "extract_paths", "query", "sparql", "list_queries", "validate",
+__all__ = ["open_store", "load", "extract_paths", "query", "sparql", "list_queries", "validate", "remove",
            "stats", "export", "push", "serve"]
 
 
@@ -40,6 +40,12 @@ def sparql(store: GraphStore, text: str):
 def validate(data, shapes=None, **kwargs):
     from .validate import validate as _validate
     return _validate(data, shapes, **kwargs)
+
+
+def remove(store: GraphStore, clipping_ids=(), **kwargs):
+    """Remove clippings by id (``sources=[FILE]``, ``prune=DIR``, ``dry_run=True``)."""
+    from .remove import remove as _remove
+    return _remove(store, clipping_ids, **kwargs)
 
 
 def stats(store: GraphStore) -> dict[str, Any]:

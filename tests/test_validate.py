@@ -346,3 +346,194 @@ def test_screening_without_suspects_and_with_too_many(tmp_path, monkeypatch):
     assert r.conforms and unscreened.conforms
     # the screen finds no suspect: the screened shapes need no other query
     assert r.stats["queries"] <= 5 < 20 <= unscreened.stats["queries"]
+
+
+# -- context graphs: validated once when written, kept as data context ---------------------
+
+CTX_SHAPES = """
+@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+ex:CommuneShape a sh:NodeShape ; sh:targetClass ex:Commune ;
+  sh:property [ sh:path ex:code ; sh:minCount 1 ; sh:maxCount 1 ; sh:pattern "^[0-9]{5}$" ] .
+ex:CentroidShape a sh:NodeShape ; sh:targetObjectsOf ex:centroid ;
+  sh:property [ sh:path ex:wkt ; sh:minCount 1 ] .
+ex:OrgShape a sh:NodeShape ; sh:targetClass ex:Org ;
+  sh:property [ sh:path ex:locatedIn ; sh:class ex:Territory ] ;
+  sh:property [ sh:path rdfs:label ; sh:minCount 1 ] .
+"""
+REF = ID + "graph/reference/cog-test"
+EX = "http://example.org/"
+TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+def _ctx_store(bad_code: bool = False) -> ox.Store:
+    lines = [f'<{REF}> <{ESS}contentHash> "h1" <{REF}> .']
+    for i in range(30):
+        c = f"{EX}c{i}"
+        code = "5X" if bad_code and i == 7 else f"050{i:02d}"
+        lines += [f"<{c}> <{TYPE}> <{EX}Commune> <{REF}> .", f"<{c}> <{TYPE}> <{EX}Territory> <{REF}> .",
+                  f'<{c}> <{EX}code> "{code}" <{REF}> .', f"<{c}> <{EX}centroid> <{c}#p> <{REF}> .",
+                  f'<{c}#p> <{EX}wkt> "POINT(1 2)" <{REF}> .']
+    g = f"{ID}clipping/k1"
+    lines += [
+        f"<{EX}o1> <{TYPE}> <{EX}Org> <{g}> .", f'<{EX}o1> <http://www.w3.org/2000/01/rdf-schema#label> "o" <{g}> .',
+        f"<{EX}o1> <{EX}locatedIn> <{EX}c1> <{g}> .",                 # a territory of the context graph
+        f"<{EX}o2> <{TYPE}> <{EX}Org> <{g}> .", f"<{EX}o2> <{EX}locatedIn> <{EX}nowhere> <{g}> .",
+        f'<{EX}c2> <{EX}code> "99" <{g}> .',                         # a context node touched by a clipping
+        f"<{EX}newc> <{TYPE}> <{EX}Commune> <{g}> .",                 # a target found in the clipping only
+        f"<{EX}o1> <{EX}centroid> <{EX}pt> <{g}> .",                  # objectsOf target from the clipping
+    ]
+    st = ox.Store()
+    st.load(("\n".join(lines) + "\n").encode(), format=ox.RdfFormat.N_QUADS)
+    return st
+
+
+def test_context_graph_is_validated_once_and_kept_as_context(tmp_path, monkeypatch):
+    import ess_graph.validate as V
+    from ess_graph.validate.context import record_iri, record_validation, recorded
+    s = tmp_path / "s.ttl"
+    s.write_text(CTX_SHAPES)
+    st = _ctx_store()
+    rec = record_validation(st, REF, [s])
+    assert rec["conforms"] and rec["contentHash"] == "h1" and rec["results"] == 0
+    assert rec["shapes"].startswith("urn:sha256:")
+    # the record lives in the graph it describes
+    assert st.query(f"ASK {{ GRAPH <{REF}> {{ <{record_iri(REF)}> "
+                    f"<http://www.w3.org/ns/shacl#conforms> true }} }}")
+    calls = []
+    real = V.validate
+    monkeypatch.setattr(V, "validate", lambda *a, **k: calls.append(a) or real(*a, **k))
+    assert record_validation(st, REF, [s]) == rec and not calls       # not validated again
+    monkeypatch.setattr(V, "validate", real)
+    r = validate(st, [s])
+    ctx = r.stats["context"]
+    assert [g["graph"] for g in ctx["graphs"]] == [REF]
+    assert "http://example.org/CommuneShape" in ctx["local_shapes"]
+    assert "http://example.org/OrgShape" not in ctx["local_shapes"]      # sh:class reads value nodes
+    full = validate(st, [s], full=True)
+    assert "context" not in full.stats
+    assert norm(r) == norm(full) == norm(validate(st, [s], engine="pyshacl"))
+    focus = Counter((x["focusNode"], x["sourceConstraintComponent"].rsplit("#")[-1]) for x in r.results)
+    assert focus == Counter({(EX + "c2", "MaxCountConstraintComponent"): 1,
+                             (EX + "c2", "PatternConstraintComponent"): 1,
+                             (EX + "newc", "MinCountConstraintComponent"): 1,
+                             (EX + "pt", "MinCountConstraintComponent"): 1,
+                             (EX + "o2", "ClassConstraintComponent"): 1,
+                             (EX + "o2", "MinCountConstraintComponent"): 1})
+    # the record no longer matches: a changed content hash, or other shapes
+    st.update(f'DELETE DATA {{ GRAPH <{REF}> {{ <{REF}> <{ESS}contentHash> "h1" }} }} ; '
+              f'INSERT DATA {{ GRAPH <{REF}> {{ <{REF}> <{ESS}contentHash> "h2" }} }}')
+    assert "context" not in validate(st, [s]).stats
+    assert recorded(st, REF)["contentHash"] == "h1"
+    assert record_validation(st, REF, [s])["contentHash"] == "h2"
+    s2 = tmp_path / "s2.ttl"
+    s2.write_text(CTX_SHAPES + "\n# another version\n")
+    assert "context" in validate(st, [s]).stats and "context" not in validate(st, [s2]).stats
+
+
+def test_context_graph_with_violations_is_validated_every_time(tmp_path):
+    from ess_graph.validate.context import record_validation
+    s = tmp_path / "s.ttl"
+    s.write_text(CTX_SHAPES)
+    st = _ctx_store(bad_code=True)
+    rec = record_validation(st, REF, [s])
+    assert not rec["conforms"] and rec["results"] == 1
+    r = validate(st, [s])
+    assert "context" not in r.stats
+    assert (EX + "c7") in {x["focusNode"] for x in r.results}
+    assert norm(r) == norm(validate(st, [s], engine="pyshacl"))
+
+
+def test_subclass_axioms_in_a_clipping_disable_the_shortcut(tmp_path):
+    from ess_graph.validate.context import record_validation
+    s = tmp_path / "s.ttl"
+    s.write_text(CTX_SHAPES)
+    st = _ctx_store()
+    record_validation(st, REF, [s])
+    st.add(ox.Quad(ox.NamedNode(EX + "Big"), ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf"),
+                   ox.NamedNode(EX + "Commune"), ox.NamedNode(ID + "clipping/k1")))
+    r = validate(st, [s])
+    assert "context" not in r.stats
+    assert norm(r) == norm(validate(st, [s], engine="pyshacl"))
+
+
+def test_loaded_store_records_the_reference_validation(sample_store):
+    from ess_graph.validate.context import recorded
+    path, report = sample_store
+    gs = GraphStore(path, read_only=True)
+    rec = recorded(gs.store, report.reference_graph)
+    assert rec and rec["conforms"] and rec["results"] == 0
+    r = validate(gs)
+    assert r.stats["context"]["graphs"][0]["graph"] == report.reference_graph
+    assert r.conforms and validate(gs, full=True).conforms
+    out = CliRunner().invoke(cli, ["validate", "--store", str(path)])
+    assert out.exit_code == 0 and "validated when written" in out.output
+
+
+# -- hostile shapes and RDF/XML ------------------------------------------------------------
+
+LOL = """<?xml version="1.0"?>
+<!DOCTYPE rdf:RDF [
+ <!ENTITY lol "lol">
+{decls}
+]>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:ex="http://example.org/">
+  <rdf:Description rdf:about="http://example.org/a"><ex:p>{body}</ex:p></rdf:Description>
+</rdf:RDF>
+"""
+
+
+def test_xml_entity_expansion_is_refused(tmp_path, files):
+    _, s = files
+    decls = "\n".join(f' <!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'
+                      for i in range(1, 10))
+    lol = tmp_path / "lol.rdf"
+    lol.write_text(LOL.format(decls=decls, body="&lol9;"))
+    out = CliRunner().invoke(cli, ["validate", str(lol), "--shapes", str(s)])
+    assert out.exit_code == 2 and "Traceback" not in out.output
+    assert out.output.strip().splitlines() == [
+        f"essgraph: error: {lol}:2: refused: XML entity 'lol6' expands to more than 1,048,576 characters "
+        "(entity expansion limit)"]
+    # quadratic blow-up: one large entity referenced many times
+    quad = tmp_path / "quad.rdf"
+    quad.write_text(LOL.format(decls=f' <!ENTITY big "{"x" * 100000}">', body="&big;" * 1000))
+    with pytest.raises(InputError, match="references expand to more than"):
+        validate([quad], [s])
+    ext = tmp_path / "ext.rdf"
+    ext.write_text(LOL.format(decls=' <!ENTITY e SYSTEM "file:///etc/passwd">', body="&e;"))
+    with pytest.raises(InputError, match="external XML entity 'e'"):
+        validate([ext], [s])
+    with pytest.raises(InputError, match="refused"):       # shapes files are checked too
+        validate([ext.with_name("x.ttl")], [ext])
+    ok = tmp_path / "ok.rdf"
+    ok.write_text(LOL.format(decls=' <!ENTITY ex "http://example.org/">', body="&ex;b &lol;"))
+    assert validate([ok], [s]).conforms
+
+
+@pytest.mark.parametrize("body, line, message", [
+    ('ex:S a sh:NodeShape ; sh:targetClass ex:C ;\n sh:property [ sh:path ex:p ; sh:minCount "abc" ] .',
+     5, 'the value of sh:minCount must be a non-negative xsd:integer, not "abc"'),
+    ('ex:S a sh:NodeShape ; sh:targetClass ex:C ;\n sh:property [ sh:path ex:p ; sh:pattern "(" ] .',
+     5, "is not a valid regular expression"),
+    ('ex:S a sh:NodeShape ; sh:targetClass ex:C ;\n sh:property [ sh:path ex:p ; sh:in ex:x ] .',
+     5, "the value of sh:in must be a SHACL list"),
+    ('ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:sparql [ sh:message "m" ] .',
+     4, "SPARQL constraint without sh:select"),
+    ('ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:nodeKind ex:Weird .', 4, "sh:nodeKind must be one of"),
+    ('ex:S a sh:NodeShape ; sh:targetClass ex:C ;\n sh:sparql [ sh:select """\n  SELECT $this WHERE {\n'
+     '    $this <http://example.org/p> ?x .\n    FILTER (?x >\n  }""" ] .', 9, "invalid SPARQL constraint"),
+    ('ex:S a sh:NodeShape ; sh:targetClass ex:C ;\n sh:sparql [ sh:select """SELECT $this WHERE { $this ex:p ?x }""" ] .',
+     5, "undeclared prefix"),
+])
+def test_malformed_shapes_are_one_line_with_file_and_position(tmp_path, files, body, line, message):
+    d, _ = files
+    s = tmp_path / "shapes.ttl"
+    s.write_text("@prefix sh: <http://www.w3.org/ns/shacl#> .\n@prefix ex: <http://example.org/> .\n"
+                 "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n" + body + "\n")
+    with pytest.raises(InputError) as e:
+        validate([d], [s])
+    assert e.value.source == str(s) and e.value.line == line and message in e.value.message
+    out = CliRunner().invoke(cli, ["validate", str(d), "--shapes", str(s)])
+    assert out.exit_code == 2 and "Traceback" not in out.output
+    lines = out.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"essgraph: error: {s}:{line}:") and message in lines[0]

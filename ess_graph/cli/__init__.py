@@ -19,6 +19,7 @@ from ..errors import EssGraphError
 COMMANDS: dict[str, tuple[str, str]] = {
     "load": ("load", "Import clippings, extract, validate and store them."),
     "validate": ("validate", "Validate the store or RDF files against SHACL shapes."),
+    "remove": ("remove", "Remove clippings (by id or source file) and the facts only they supported."),
     "extract": ("extract", "Extract entities and relations without touching the store."),
     "evaluate": ("evaluate", "Score an extraction against a gold annotation."),
     "train": ("train", "Train the entity recogniser and relation classifier on annotated passages."),

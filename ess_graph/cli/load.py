@@ -63,9 +63,11 @@ when there were violations.""")
 @click.option("--publish-paths", is_flag=True,
               help="Record each file's absolute local path in ess:sourceFile (default: the path "
                    "relative to the folder loaded, so no local path is published).")
+@click.option("--prune", type=click.Path(file_okay=False),
+              help="Then remove the clippings whose source file under this directory is gone.")
 @model_option
 @jobs_option
-def command(paths, store, on_invalid, collection, no_reference, fmt, quiet, publish_paths, model, jobs):
+def command(paths, store, on_invalid, collection, no_reference, fmt, quiet, publish_paths, model, jobs, prune):
     from ..pipeline import load
     extractor = None if model is None else extractor_for(model)
     progress, callback = _progress_factory(quiet or fmt == "json")
@@ -78,6 +80,9 @@ def command(paths, store, on_invalid, collection, no_reference, fmt, quiet, publ
         report = load(paths or None, store, on_invalid=on_invalid, with_reference=not no_reference,
                       collection=collection, extractor=extractor, jobs=jobs, publish_paths=publish_paths)
     rep = report.to_dict()
+    if prune:
+        from ..remove import remove
+        rep["removed_graphs"] = sorted(set(rep["removed_graphs"]) | set(remove(store, prune=prune).graphs))
     if fmt == "json":
         click.echo(json.dumps(rep, indent=2, ensure_ascii=False))
     else:

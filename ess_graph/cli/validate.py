@@ -18,11 +18,17 @@ from . import store_option
               help="fast: SHACL compiled to SPARQL in Oxigraph; pyshacl: the reference engine.")
 @click.option("--changed", is_flag=True,
               help="Only the nodes of the clipping graphs written by the last load.")
+@click.option("--full", is_flag=True,
+              help="Also re-check the nodes of the territory reference graph (validated when it was "
+                   "written, and skipped while its content and the shapes are unchanged).")
 @store_option
-def command(paths, shapes, fmt, engine, changed, store):
+def command(paths, shapes, fmt, engine, changed, full, store):
     """Validate the store (default) or RDF FILES against SHACL shapes.
 
-    The union of all graphs is validated. Exit status: 0 conforms, 1 at least one
+    The union of all graphs is validated. The territory reference graph is
+    validated once, when it is written; it stays in the data graph (facts point
+    at its territories) but its own nodes are not checked again while its
+    content and the shapes are unchanged (--full checks them). Exit status: 0 conforms, 1 at least one
     result (of any severity, as in SHACL), 2 bad input.
     """
     from ..validate import validate
@@ -34,7 +40,7 @@ def command(paths, shapes, fmt, engine, changed, store):
     else:
         from ..store import GraphStore
         gs = GraphStore(store, read_only=True)
-        report = validate(gs, list(shapes) or None, engine=engine, changed=changed)
+        report = validate(gs, list(shapes) or None, engine=engine, changed=changed, full=full)
     out = {"json": report.to_json, "turtle": report.to_turtle, "text": report.to_text}[fmt]()
     sys.stdout.write(out)
     sys.stdout.flush()

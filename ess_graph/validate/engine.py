@@ -91,14 +91,39 @@ def _const(t) -> str:
         raise Uncompilable(str(e)) from None
 
 
+# parameters whose check reads nothing but the focus node's own triples and the value terms
+_LOCAL_NODE_PARAMS = VALUE_LEVEL | {"hasValue", "closed", "equals", "disjoint"}
+_LOCAL_PROPERTY_PARAMS = (VALUE_LEVEL - {"class"}) | {
+    "minCount", "maxCount", "hasValue", "uniqueLang", "equals", "disjoint", "lessThan", "lessThanOrEquals"}
+
+
+@dataclass
+class Context:
+    """Graphs validated once and kept as data context (see :mod:`ess_graph.validate.context`).
+
+    ``graphs``: the context graphs; ``data_graphs``: every other named graph.
+    """
+    graphs: list[str]
+    data_graphs: list[str]
+
+    def __post_init__(self):
+        self.data_nodes = [ox.NamedNode(g) for g in self.data_graphs]
+
+
 class FastEngine:
-    def __init__(self, store: ox.Store, shapes: ShapesGraph, *, focus_graphs: list[str] | None = None):
+    def __init__(self, store: ox.Store, shapes: ShapesGraph, *, focus_graphs: list[str] | None = None,
+                 graphs: list[str] | None = None, context: Context | None = None):
         self.store = store
         self.sg = shapes
         self.focus_graphs = focus_graphs
+        # graphs: validate these named graphs only (the data graph is their union)
+        self.graphs = [ox.NamedNode(g) for g in graphs] if graphs is not None else None
+        self.context = context if focus_graphs is None and graphs is None else None
+        self._scoped = False        # evaluating a shape whose focus is scoped to the data graphs
         self._n = 0
         self._subclasses: dict = {}
         self.query_count = 0
+        self.skipped_shapes: list[str] = []     # shapes whose context-only focus nodes were not re-checked
 
     # -- plumbing ------------------------------------------------------------
     def anti(self, pattern: str, fp=None, single: bool = False) -> str:
@@ -124,8 +149,15 @@ class FastEngine:
 
     def q(self, sparql: str):
         self.query_count += 1
+        if self.graphs is not None:
+            kw = {"default_graph": self.graphs}
+        else:
+            kw = {"use_default_graph_as_union": True}
+            if self._scoped:
+                # GRAPH ?g ranges over the data graphs only; the default graph stays the union
+                kw["named_graphs"] = self.context.data_nodes
         try:
-            return list(self.store.query(sparql, use_default_graph_as_union=True))
+            return list(self.store.query(sparql, **kw))
         except (SyntaxError, OSError, ValueError, RuntimeError) as e:
             raise Uncompilable(f"query rejected by Oxigraph: {e}") from None
 
@@ -156,8 +188,150 @@ class FastEngine:
                 self._restriction = " ".join(sorted(str(n) for n in nodes))
         return self._restriction
 
+    def is_local(self, shape: Shape) -> bool:
+        """True when every check of this top-level node shape reads only the focus node's
+        own triples (its types, its values through single predicates) and the value terms
+        themselves: then a node absent from the data graphs has, on the union, the result
+        it had when its context graph was validated alone."""
+        if shape.is_property or shape.unknown:
+            return False
+        if any(kind not in ("class", "node", "subjectsOf", "objectsOf") for kind, _ in shape.targets):
+            return False
+        if any(name not in _LOCAL_NODE_PARAMS for name, _ in shape.params):
+            return False
+        for pnode in shape.properties:
+            ps = self.sg.shape(pnode)
+            if ps.deactivated:
+                continue
+            if ps.unknown or ps.properties or ps.path is None or ps.path[0] != "pred":
+                return False
+            if any(name not in _LOCAL_PROPERTY_PARAMS for name, _ in ps.params):
+                return False
+        return True
+
+    def read_predicates(self, shape: Shape) -> list[str] | None:
+        """The predicates whose triples (with the focus node as subject) a local shape reads;
+        None: any predicate (``sh:closed``)."""
+        preds = set()
+        for name, val in shape.params:
+            if name == "class":
+                preds.add(str(RDF.type))
+            elif name in ("equals", "disjoint"):
+                preds.add(str(val))
+            elif name == "closed" and _is_true(val):
+                return None
+        for pnode in shape.properties:
+            ps = self.sg.shape(pnode)
+            if ps.deactivated:
+                continue
+            preds.add(str(ps.path[1]))
+            for name, val in ps.params:
+                if name in ("equals", "disjoint", "lessThan", "lessThanOrEquals"):
+                    preds.add(str(val))
+        return sorted(preds)
+
+    def scoped_focus(self, shape: Shape):
+        """Focus pattern of a local shape over a store with context graphs: the targets
+        found through triples of the data graphs (``GRAPH ?g``, the query's named graphs
+        being the data graphs), plus the targets found through a context graph that are,
+        in a data graph, the subject of a triple the shape reads (:meth:`touched_targets`).
+        Any other target is a node whose triples read by the shape all lie in the context
+        graphs: its result is the one it had when they were validated on their own, none."""
+        def g() -> str:
+            return self.fresh()
+        parts = []
+        for kind, t in shape.targets:
+            if kind == "class":
+                subs = " ".join(self.subclasses(t))
+                parts.append(lambda v, subs=subs: (lambda c: (
+                    f"GRAPH {g()} {{ {v} {RDF_TYPE} {c} }} VALUES {c} {{ {subs} }}"))(self.fresh()))
+            elif kind == "node":
+                c = _const(t)
+                parts.append(lambda v, c=c: f"VALUES {v} {{ {c} }}")
+            elif kind == "subjectsOf":
+                p = _iri(t)
+                parts.append(lambda v, p=p: f"GRAPH {g()} {{ {v} {p} {self.fresh()} }}")
+            elif kind == "objectsOf":
+                p = _iri(t)
+                parts.append(lambda v, p=p: f"GRAPH {g()} {{ {self.fresh()} {p} {v} }}")
+        touched = self.touched_targets(shape)
+        if touched:
+            vals = " ".join(sorted(str(n) for n in touched))
+            parts.append(lambda v: f"VALUES {v} {{ {vals} }}")
+
+        def fp(v: str) -> str:
+            union = " UNION ".join("{ " + p(v) + " }" for p in parts) if parts else "FILTER(false)"
+            return f"{{ SELECT DISTINCT {v} WHERE {{ {union} }} }}"
+        fp.scoped = True
+        return fp
+
+    def context_has_predicate(self, p: str | None) -> bool:
+        """Does a context graph hold a triple with predicate ``p`` (None: any triple)?"""
+        cache = self.__dict__.setdefault("_ctx_preds", {})
+        if p not in cache:
+            pat = f"?s <{p}> ?o" if p is not None else "?s ?p ?o"
+            vals = " ".join(f"<{g}>" for g in self.context.graphs)
+            cache[p] = bool(self.store.query(f"ASK {{ VALUES ?c {{ {vals} }} GRAPH ?c {{ {pat} }} }}"))
+        return cache[p]
+
+    def touched_targets(self, shape: Shape) -> list:
+        """Targets of a local shape found through a context graph that are, in a data graph,
+        the subject of a triple the shape reads: the data graphs' triples with those
+        predicates, each looked up (bound) in the context graphs. Nothing is read when the
+        context graphs hold no target of the shape."""
+        preds = self.read_predicates(shape)
+        side = []
+        for kind, t in shape.targets:
+            if kind == "class":
+                subs = " ".join(self.subclasses(t))
+                k = self.fresh()
+                side.append(f"?v {RDF_TYPE} {k} . VALUES {k} {{ {subs} }}")
+            elif kind == "subjectsOf":
+                side.append(f"?v {_iri(t)} {self.fresh()} .")
+            elif kind == "objectsOf":
+                side.append(f"{self.fresh()} {_iri(t)} ?v .")
+        if not side:
+            return []
+        in_ctx = " UNION ".join("{ " + x + " }" for x in side)
+        # GRAPH with a constant: Oxigraph evaluates GRAPH ?g unbound, even after VALUES ?g
+        in_graphs = " UNION ".join(f"{{ GRAPH <{g}> {{ {in_ctx} }} }}" for g in self.context.graphs)
+        if not bool(self.store.query(f"ASK {{ {in_graphs} }}")):
+            return []       # no target in the context graphs: the data graphs give them all
+        if preds is None:
+            reads = "?v ?_p ?_o ."
+        else:
+            reads = " UNION ".join(f"{{ ?v <{p}> ?_o }}" for p in preds)
+        # the data graphs' triples the shape reads, then a bound lookup in the context graphs
+        # (default graph: the data graphs; GRAPH: the context graphs)
+        self.query_count += 1
+        rows = list(self.store.query(
+            f"SELECT DISTINCT ?v WHERE {{ {{ SELECT DISTINCT ?v WHERE {{ {reads} }} }} {in_graphs} }}",
+            default_graph=self.context.data_nodes, named_graphs=[ox.NamedNode(g) for g in self.context.graphs]))
+        nodes = [r["v"] for r in rows]
+        if any(isinstance(n, ox.BlankNode) for n in nodes):
+            raise Uncompilable("blank nodes among the touched targets of a context graph")
+        return nodes
+
+    def _target_tests(self, shape: Shape) -> list:
+        """Per-node tests of the targets of ``shape`` (EXISTS evaluated with the node bound)."""
+        tests = []
+        for kind, t in shape.targets:
+            if kind == "class":
+                subs = ", ".join(self.subclasses(t))
+                tests.append(lambda v, subs=subs: (
+                    lambda c: f"EXISTS {{ {v} {RDF_TYPE} {c} . FILTER({c} IN ({subs})) }}")(self.fresh()))
+            elif kind == "node":
+                tests.append(lambda v, c=_const(t): f"sameTerm({v}, {c})")
+            elif kind == "subjectsOf":
+                tests.append(lambda v, p=_iri(t): f"EXISTS {{ {v} {p} {self.fresh()} }}")
+            elif kind == "objectsOf":
+                tests.append(lambda v, p=_iri(t): f"EXISTS {{ {self.fresh()} {p} {v} }}")
+        return tests
+
     def target_focus(self, shape: Shape):
         """Focus pattern of a shape with targets (restricted to the changed graphs if asked)."""
+        if self.context is not None and self.is_local(shape):
+            return self.scoped_focus(shape)
         parts = []
         for kind, t in shape.targets:
             if kind == "class":
@@ -175,18 +349,7 @@ class FastEngine:
                 parts.append(lambda v, p=p: f"{self.fresh()} {p} {v} .")
         restrict = self.restriction()
         # restricted to a few nodes: test each target per node (EXISTS is evaluated with ?v bound)
-        tests = []
-        for kind, t in shape.targets:
-            if kind == "class":
-                subs = ", ".join(self.subclasses(t))
-                tests.append(lambda v, subs=subs: (
-                    lambda c: f"EXISTS {{ {v} {RDF_TYPE} {c} . FILTER({c} IN ({subs})) }}")(self.fresh()))
-            elif kind == "node":
-                tests.append(lambda v, c=_const(t): f"sameTerm({v}, {c})")
-            elif kind == "subjectsOf":
-                tests.append(lambda v, p=_iri(t): f"EXISTS {{ {v} {p} {self.fresh()} }}")
-            elif kind == "objectsOf":
-                tests.append(lambda v, p=_iri(t): f"EXISTS {{ {self.fresh()} {p} {v} }}")
+        tests = self._target_tests(shape)
 
         def fp(v: str) -> str:
             union = " UNION ".join("{ " + p(v) + " }" for p in parts) if parts else "FILTER(false)"
@@ -244,7 +407,14 @@ class FastEngine:
 
     # -- evaluation --------------------------------------------------------------
     def run_top_level(self, shape: Shape) -> list[Result]:
-        results = self.evaluate(shape, self.target_focus(shape), ())
+        fp = self.target_focus(shape)
+        self._scoped = getattr(fp, "scoped", False)
+        if self._scoped:
+            self.skipped_shapes.append(shape.key)
+        try:
+            results = self.evaluate(shape, fp, ())
+        finally:
+            self._scoped = False
         # Oxigraph canonicalises literals ("4.0"^^xsd:decimal -> "4"): report target nodes as written
         lits = [t for kind, t in shape.targets if kind == "node" and isinstance(t, Literal)]
         if lits and results:
@@ -301,7 +471,7 @@ class FastEngine:
                 # an anti-join: Oxigraph plans NOT EXISTS per row without the bound variable
                 subs = ", ".join(self.subclasses(val))
                 rows = self.q(f"SELECT DISTINCT ?this ?value WHERE {{ {V()} "
-                              f"{self.anti(f'?value {RDF_TYPE} ?_cls . FILTER(?_cls IN ({subs}))', fp, True)} }}")
+                              f"{self.anti(self._typed('?value', val, subs), fp, True)} }}")
                 out += [self._result(shape, name, r["this"], r["value"]) for r in rows]
             elif name in VALUE_LEVEL or (name == "hasValue" and not is_prop):
                 conds.append((name, val, self._condition(shape, name, val)))
@@ -424,8 +594,9 @@ class FastEngine:
         if self.focus_graphs is not None or getattr(fp, "small", False) or not shape.properties:
             return set(), None
         nodes, subs = [], []
+        scoped = fp if getattr(fp, "scoped", False) else None
         for pnode in shape.properties:
-            parts = self._screen_parts(self.sg.shape(pnode), stack)
+            parts = self._screen_parts(self.sg.shape(pnode), stack, scoped)
             if parts:
                 nodes.append(pnode)
                 subs += parts
@@ -435,6 +606,18 @@ class FastEngine:
         cond = " || ".join(f"({c})" for _, c in subs)
         rows = self.q(f"SELECT DISTINCT ?this WHERE {{ {fp('?this')} {opt} FILTER({cond}) }}")
         suspects = [r["this"] for r in rows]
+        if scoped is not None:
+            # values were counted in the data graphs only: the focus nodes that also have
+            # values in a context graph are checked exactly, on the union
+            preds = self.read_predicates(shape)
+            preds = [None] if preds is None else [p for p in preds if self.context_has_predicate(p)]
+            if preds:
+                ctx = [ox.NamedNode(g) for g in self.context.graphs]
+                pn = [ox.NamedNode(p) if p else None for p in preds]
+                extra = [n for n in self.focus_nodes(fp) if isinstance(n, (ox.NamedNode, ox.BlankNode))
+                         and any(next(self.store.quads_for_pattern(n, p, None, c), None) is not None
+                                 for c in ctx for p in pn)]
+                suspects = sorted(set(suspects) | set(extra), key=str)
         if not suspects:
             return set(nodes), None
         if len(suspects) > SCREEN_MAX or not all(isinstance(n, ox.NamedNode) for n in suspects):
@@ -446,15 +629,20 @@ class FastEngine:
         sfp.small = True
         return set(nodes), sfp
 
-    def _screen_parts(self, ps: Shape, stack) -> list[tuple[str, str]] | None:
+    def _screen_parts(self, ps: Shape, stack, scoped=None) -> list[tuple[str, str]] | None:
         """Aggregate subqueries (grouped by ``?this``) and the conditions on their
         results that flag a possible violation of property shape ``ps``; None if
-        ``ps`` is not simple."""
+        ``ps`` is not simple. ``scoped``: the focus pattern of a local shape over a store
+        with context graphs: the values are then read in the data graphs only (the path is
+        a single predicate), which is exact for the focus nodes absent from the context
+        graphs; :meth:`_screen` makes the others suspects."""
         if not ps.is_property or ps.deactivated or ps.unknown or ps.properties or ps.node in stack \
                 or not _plain_path(ps.path):
             return None
         v = self.fresh()
         pat = self.path_pattern("?this", ps.path, v)
+        if scoped is not None:
+            pat = f"GRAPH {self.fresh()} {{ {pat} }}"
         aggs, conds, flags, opts, parts = [], [], [], [], []
         counted = False
         for name, val in ps.params:
@@ -469,7 +657,13 @@ class FastEngine:
             elif name == "class":
                 # the instances, computed once (a lookup per value is slow for a node typed in many graphs)
                 ok = self.fresh()
-                opts.append(f"OPTIONAL {{ {self._instances(val, v)} BIND(true AS {ok}) }}")
+                if self.context is not None:
+                    # a context graph may hold many instances (38k territories): look up
+                    # the types of the distinct values of the path only
+                    inst = self._value_instances(val, ps.path, v)
+                else:
+                    inst = self._instances(val, v)
+                opts.append(f"OPTIONAL {{ {inst} BIND(true AS {ok}) }}")
                 flags.append(f"!BOUND({ok})")
             elif name in VALUE_LEVEL:
                 flags.append(self._condition(ps, name, val).replace("{v}", v))
@@ -511,10 +705,28 @@ class FastEngine:
                               cond))
         return parts
 
+    def _typed(self, v: str, cls, subs: str) -> str:
+        """A pattern matching when ``v`` is an instance of ``cls`` (``subs``: it and its subclasses).
+
+        With context graphs, one bound pattern per class: the type triples of a context graph
+        (hundreds of thousands) are then not scanned to find the few instances of a class."""
+        if self.context is not None:
+            return " UNION ".join(f"{{ {v} {RDF_TYPE} {c} }}" for c in self.subclasses(cls))
+        return f"{v} {RDF_TYPE} ?_cls . FILTER(?_cls IN ({subs}))"
+
     def _instances(self, cls, v: str) -> str:
         """Subquery binding ``v`` to each instance of ``cls`` (subclasses included)."""
+        if self.context is not None:
+            return f"{{ SELECT DISTINCT {v} WHERE {{ {self._typed(v, cls, '')} }} }}"
         k = self.fresh()
         return (f"{{ SELECT DISTINCT {v} WHERE {{ {v} {RDF_TYPE} {k} . "
+                f"FILTER({k} IN ({', '.join(self.subclasses(cls))})) }} }}")
+
+    def _value_instances(self, cls, path, v: str) -> str:
+        """Subquery binding ``v`` to each value of ``path`` that is an instance of ``cls``."""
+        k = self.fresh()
+        return (f"{{ SELECT DISTINCT {v} WHERE {{ {{ SELECT DISTINCT {v} WHERE {{ "
+                f"{self.path_pattern(self.fresh(), path, v)} }} }} {v} {RDF_TYPE} {k} . "
                 f"FILTER({k} IN ({', '.join(self.subclasses(cls))})) }} }}")
 
     def _screen_qualified(self, ps: Shape, q, stack):

@@ -56,6 +56,67 @@ def _syntax_error(e: SyntaxError, path: str) -> InputError:
     return InputError(f"invalid RDF: {msg}", source=path, line=line, column=col)
 
 
+# XML entity expansion ("billion laughs"): Oxigraph expands internal entities in memory
+MAX_ENTITY_EXPANSION = 1 << 20          # characters, one entity fully expanded
+MAX_TOTAL_EXPANSION = 64 << 20          # characters, all entity references of a document
+_DOCTYPE = re.compile(rb"<!DOCTYPE\b")
+_ENTITY = re.compile(r"<!ENTITY\s+(%\s+)?([^\s\"']+)\s+(?:(SYSTEM|PUBLIC)\b|\"([^\"]*)\"|'([^']*)')", re.S)
+_REF = re.compile(r"&([A-Za-z_:][\w.:-]*);")
+
+
+def check_xml_entities(path: str) -> None:
+    """Refuse an RDF/XML file whose entity declarations would expand beyond the limits
+    (or that declares external or parameter entities), before the parser sees it."""
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 20)
+        if not _DOCTYPE.search(head):
+            return
+        data = head + fh.read()
+    text = data.decode("utf-8", errors="replace")
+    start = text.find("<!DOCTYPE")
+    end = text.find("]>", start)
+    subset = text[start:end if end >= 0 else len(text)]
+    line = text.count("\n", 0, start) + 1
+    decls: dict[str, str] = {}
+    for m in _ENTITY.finditer(subset):
+        if m.group(1) or m.group(3):
+            kind = "parameter" if m.group(1) else "external"
+            raise InputError(f"refused: {kind} XML entity {m.group(2)!r} declared "
+                             f"(only internal entities are allowed)", source=path, line=line)
+        decls.setdefault(m.group(2), m.group(4) if m.group(4) is not None else m.group(5))
+    if not decls:
+        return
+    sizes: dict[str, int] = {}
+
+    def size(name: str, depth: int = 0) -> int:
+        if name in sizes:
+            return sizes[name]
+        if depth > 16:
+            raise InputError(f"refused: XML entity {name!r} nested more than 16 deep", source=path, line=line)
+        body = decls[name]
+        n = len(_REF.sub("", body))
+        for r in _REF.findall(body):
+            n += size(r, depth + 1) if r in decls else len(r) + 2
+            if n > MAX_ENTITY_EXPANSION:
+                break
+        if n > MAX_ENTITY_EXPANSION:
+            raise InputError(f"refused: XML entity {name!r} expands to more than {MAX_ENTITY_EXPANSION:,} "
+                             f"characters (entity expansion limit)", source=path, line=line)
+        sizes[name] = n
+        return n
+
+    total = 0
+    for name in decls:
+        size(name)
+    for r in _REF.findall(text[end + 2 if end >= 0 else len(text):]):
+        if r in decls:
+            total += sizes[r]
+            if total > MAX_TOTAL_EXPANSION:
+                raise InputError(f"refused: XML entity references expand to more than "
+                                 f"{MAX_TOTAL_EXPANSION:,} characters (entity expansion limit)",
+                                 source=path, line=line)
+
+
 def load_files(paths: Iterable[str | os.PathLike], store: ox.Store | None = None) -> ox.Store:
     """Parse RDF files into an (in-memory by default) Oxigraph store.
 
@@ -69,6 +130,8 @@ def load_files(paths: Iterable[str | os.PathLike], store: ox.Store | None = None
         if not os.path.isfile(path):
             raise InputError("no such file", source=path)
         base = Path(path).resolve().as_uri()
+        if fmt == ox.RdfFormat.RDF_XML:
+            check_xml_entities(path)
         try:
             store.load(path=path, format=fmt, base_iri=base)
         except SyntaxError as e:
@@ -93,6 +156,8 @@ def _parse_into(g: Graph, paths) -> None:
         if not os.path.isfile(path):
             raise InputError("no such file", source=path)
         base = Path(path).resolve().as_uri()
+        if fmt == ox.RdfFormat.RDF_XML:
+            check_xml_entities(path)
         try:
             with open(path, "rb") as fh:
                 for q in ox.parse(fh, format=fmt, base_iri=base):
@@ -157,13 +222,14 @@ def to_ox(t):
     raise TypeError(f"unsupported term {t!r}")
 
 
-def store_to_rdflib(store: ox.Store) -> Graph:
-    """The union of all graphs of ``store`` as one rdflib Graph (for pySHACL)."""
+def store_to_rdflib(store: ox.Store, graphs: list[str] | None = None) -> Graph:
+    """The union of all graphs of ``store`` (or of the named ``graphs``) as one rdflib Graph."""
     g = Graph()
     add = g.add
     with quiet_rdflib():
-        for q in store.quads_for_pattern(None, None, None, None):
-            add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
+        for gn in ([None] if graphs is None else [ox.NamedNode(x) for x in graphs]):
+            for q in store.quads_for_pattern(None, None, None, gn):
+                add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
     return g
 
 

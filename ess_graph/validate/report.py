@@ -184,6 +184,10 @@ class ValidationReport:
         lines.append(f"SHACL validation{scope}: {verdict} — {len(self.results)} result(s): {summary}")
         for key, reason in self.fallback:
             lines.append(f"  note: shape {key} validated by pySHACL ({reason})")
+        for rec in (self.stats.get("context") or {}).get("graphs", []):
+            lines.append(f"  note: {compact(rec['graph'])} validated when written (content "
+                         f"{rec['contentHash'][:12]}, conforms); its own nodes not checked again "
+                         f"(--full checks them)")
         locs = self.locations()
         by_shape: dict = defaultdict(list)
         for d, r in zip(self.results, self._raw):

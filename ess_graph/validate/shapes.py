@@ -7,6 +7,7 @@ description) so that reports name them the same way from run to run.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 
 from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
@@ -147,7 +148,7 @@ def path_nullable(p) -> bool:
 @dataclass
 class Shape:
     node: object                     # rdflib URIRef or BNode in the shapes graph
-    key: str                         # stable identity used in reports
+    keyer: object = field(default=None, repr=False, compare=False)   # node -> key (ShapesGraph.key_of)
     path: tuple | None = None        # property shapes only
     path_node: object = None
     targets: list = field(default_factory=list)       # [(kind, term)]
@@ -159,11 +160,69 @@ class Shape:
     unknown: list = field(default_factory=list)       # parameters of non-core components
 
     @property
+    def key(self) -> str:
+        """Stable identity used in reports (computed when first needed: canonicalising a
+        blank-node shape's description costs a few ms)."""
+        return self.keyer(self.node) if self.keyer is not None else str(self.node)
+
+    @property
     def is_property(self) -> bool:
         return self.path is not None
 
     def param(self, name):
         return [v for n, v in self.params if n == name]
+
+
+_INTEGER_PARAMS = {"minCount", "maxCount", "minLength", "maxLength", "qualifiedMinCount", "qualifiedMaxCount"}
+_IRI_PARAMS = {"class", "datatype", "equals", "disjoint", "lessThan", "lessThanOrEquals"}
+_LITERAL_PARAMS = {"minExclusive", "minInclusive", "maxExclusive", "maxInclusive", "pattern", "flags"}
+_BOOLEAN_PARAMS = {"closed", "uniqueLang", "qualifiedValueShapesDisjoint"}
+_LIST_PARAMS = {"in", "languageIn", "and", "or", "xone", "ignoredProperties"}
+_NODE_KINDS = {"IRI", "BlankNode", "Literal", "BlankNodeOrIRI", "BlankNodeOrLiteral", "IRIOrLiteral"}
+
+
+def _is_list(g: Graph, node) -> bool:
+    seen = set()
+    while node != RDF.nil:
+        if node in seen or g.value(node, RDF.first) is None:
+            return False
+        seen.add(node)
+        node = g.value(node, RDF.rest)
+    return True
+
+
+def _check_parameter(g: Graph, s: "Shape", name: str, v) -> None:
+    """Reject a parameter value the SHACL syntax rules do not allow (a ShapeError naming the shape)."""
+    bad = None
+    if name in _INTEGER_PARAMS:
+        if not (isinstance(v, Literal) and isinstance(v.toPython(), int) and not isinstance(v.toPython(), bool)
+                and v.toPython() >= 0):
+            bad = "a non-negative xsd:integer"
+    elif name in _IRI_PARAMS and not isinstance(v, URIRef):
+        bad = "an IRI"
+    elif name in _LITERAL_PARAMS and not isinstance(v, Literal):
+        bad = "a literal"
+    elif name in _BOOLEAN_PARAMS and not (isinstance(v, Literal) and v.datatype == XSD_BOOLEAN):
+        bad = "an xsd:boolean"
+    elif name in _LIST_PARAMS and not _is_list(g, v):
+        bad = "a SHACL list ( ... )"
+    elif name == "nodeKind" and not (isinstance(v, URIRef) and str(v).startswith(SH)
+                                     and str(v)[len(SH):] in _NODE_KINDS):
+        bad = "one of sh:" + ", sh:".join(sorted(_NODE_KINDS))
+    elif name == "pattern" or name == "flags":
+        pass
+    elif name == "sparql" and g.value(v, sh("select")) is None and g.value(v, sh("ask")) is None:
+        raise ShapeError(f"shape {s.key}: SPARQL constraint without sh:select")
+    if bad:
+        raise ShapeError(f"shape {s.key}: the value of sh:{name} must be {bad}, not {v.n3()}")
+    if name == "pattern":
+        try:
+            re.compile(str(v))
+        except re.error as e:
+            raise ShapeError(f"shape {s.key}: sh:pattern {str(v)!r} is not a valid regular expression ({e})") from None
+
+
+XSD_BOOLEAN = URIRef("http://www.w3.org/2001/XMLSchema#boolean")
 
 
 def _canonical_description(g: Graph, node) -> str:
@@ -242,7 +301,7 @@ class ShapesGraph:
 
     def _shape(self, node) -> Shape:
         g = self.graph
-        s = Shape(node=node, key=self.key_of(node))
+        s = Shape(node=node, keyer=self.key_of)
         self._shapes[node] = s
         paths = list(g.objects(node, sh("path")))
         if len(paths) > 1:
@@ -266,6 +325,13 @@ class ShapesGraph:
                 s.params.append((name, v))
         s.properties = sorted(g.objects(node, sh("property")), key=self._sort_key)
         s.unknown = [p for p in g.predicates(node, None) if p in self.custom_parameters]
+        if s.path == ("seq", ()):
+            raise ShapeError(f"shape {s.key}: sh:path is an empty list")
+        for name in AUXILIARY:
+            for v in g.objects(node, sh(name)):
+                _check_parameter(g, s, name, v)
+        for name, v in s.params:
+            _check_parameter(g, s, name, v)
         return s
 
     def prefixes_for(self, constraint) -> dict[str, str]:
@@ -285,3 +351,41 @@ class ShapesGraph:
                     out[str(pfx)] = str(ns)
             todo.extend(g.objects(n, OWL.imports))
         return out
+
+
+# -- SPARQL constraints ------------------------------------------------------------
+
+_OX_POS = re.compile(r"error at (\d+):(\d+):?\s*")
+
+
+def sparql_errors(sg: ShapesGraph) -> list[tuple[str, str, int | None, int | None]]:
+    """Syntax errors of the SPARQL-based constraints (``sh:select``/``sh:ask``) of ``sg``,
+    found by parsing each query with Oxigraph: [(query text, message, line, column)],
+    line and column counted in the query text."""
+    import pyoxigraph as ox
+    g = sg.graph
+    out = []
+    empty = ox.Store()
+    for pred in ("select", "ask"):
+        for cnode, text in sorted(g.subject_objects(sh(pred)), key=lambda x: str(x[1])):
+            prefixes = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in sorted(sg.prefixes_for(cnode).items()))
+            q = re.sub(r"\$PATH\b", "<urn:x-essgraph:path>", str(text))
+            try:
+                empty.query(prefixes + q)
+            except SyntaxError as e:
+                msg = str(e)
+                m = _OX_POS.search(msg)
+                line = col = None
+                if m:
+                    line = int(m.group(1)) - prefixes.count("\n")
+                    col = int(m.group(2))
+                    msg = msg[:m.start()] + msg[m.end():]
+                if "Prefix not found" in msg:
+                    msg = "undeclared prefix (declare it with sh:prefixes / sh:declare)"
+                msg = " ".join(msg.split())
+                if len(msg) > 160:
+                    msg = msg[:157] + "..."
+                out.append((str(text), msg, line, col))
+            except (OSError, ValueError, RuntimeError):
+                pass    # evaluation problems are not syntax errors: reported at validation
+    return out
