@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ess_graph.errors import InputError, decode_text
-from ess_graph.importers import (FORMATS, detect_format, list_input_files, read_clippings,
+from ess_graph.importers import (detect_format, list_input_files, read_clippings, registry,
                                  read_file)
 from ess_graph.importers import pearltrees
 
@@ -428,7 +428,7 @@ def test_csl_json_errors(tmp_path, content, line, message):
     p = write(tmp_path, "zotero.json", content)
     if content.startswith("{"):   # a single object is read as JSON Lines: use the CSL reader directly
         with pytest.raises(InputError) as exc:
-            FORMATS["csl-json"].read(p, content)
+            registry.get("csl-json").read(p, content)
         err = exc.value
     else:
         err = error_of(p)
@@ -493,7 +493,7 @@ def test_folder_walk_skips_hidden_and_unknown(tmp_path):
     write(tmp_path, "sub/a.txt", "Une note sur la régie de quartier de Roubaix.\n")
     write(tmp_path, ".cache.md", "caché\n")
     write(tmp_path, ".git/HEAD.md", "caché\n")
-    write(tmp_path, "scan.pdf", b"%PDF-1.4")
+    write(tmp_path, "notes.docx", b"PK\x03\x04")
     write(tmp_path, "README.rst", "notes\n")
     files = list_input_files([tmp_path])
     assert [f.relative_to(tmp_path).as_posix() for f in files] == ["b.md", "sub/a.txt"]
@@ -504,10 +504,10 @@ def test_folder_walk_skips_hidden_and_unknown(tmp_path):
 
 
 def test_explicit_unknown_file_is_an_error(tmp_path):
-    p = write(tmp_path, "scan.pdf", b"%PDF-1.4")
+    p = write(tmp_path, "notes.rtf", b"{\\rtf1 Texte}")
     with pytest.raises(InputError) as exc:
         read_clippings([p])
-    assert "unsupported file type '.pdf'" in str(exc.value) and p.as_posix() in str(exc.value)
+    assert "unsupported file type '.rtf'" in str(exc.value) and p.as_posix() in str(exc.value)
 
 
 def test_missing_path_is_an_error(tmp_path):
