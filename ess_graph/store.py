@@ -69,13 +69,14 @@ class GraphStore:
                 self.store = ox.Store.read_only(str(self.path))
             else:
                 self.store = ox.Store(str(self.path))
-        except OSError as e:
-            msg = str(e)
+        except (OSError, RuntimeError) as e:  # RocksDB reports corruption as RuntimeError
+            msg = " ".join(str(e).split())
             if "lock" in msg.lower():
                 raise StoreError("the store is locked by another process "
                                  "(an 'essgraph load' or 'essgraph serve' running?)",
                                  source=str(self.path)) from None
-            raise StoreError(f"cannot open the store: {msg}", source=str(self.path)) from None
+            raise StoreError(f"cannot open the store: {msg} (a damaged store: restore it from a "
+                             "copy, or rebuild it with 'essgraph load')", source=str(self.path)) from None
 
     @classmethod
     def in_memory(cls) -> "GraphStore":
