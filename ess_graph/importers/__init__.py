@@ -1,8 +1,8 @@
 """Import: files and folders of clippings in, :class:`~ess_graph.model.Clipping` out.
 
-Each format is one module that registers itself with
+Each format is one module of this package that registers itself with
 :func:`.registry.register` (suffixes, a content-sniffing function, a reader);
-this package only imports those modules. Formats (``Clipping.source_format``):
+this package imports every such module, so a new format is one new file. Formats (``Clipping.source_format``):
 
 ===================  ==========================  =================================
 format               module                      detected by
@@ -26,17 +26,25 @@ or, given ``on_error``, reports each and skips only the bad record or file.
 """
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 import stat
 from pathlib import Path
 from typing import Callable, Iterable
 
 from ..errors import InputError, decode_text
 from ..model import Clipping
-# Importing a format module registers it (see .registry); add new formats here.
-from . import bookmarks, csl_json, html_page, jsonl, markdown, pdf, pearltrees  # noqa: F401
 from ._common import collecting_errors, skip_or_raise, source_name
 from .registry import Importer, by_magic, choose, importers, register, suffixes
+
+#: the format modules of this package, each of which registers itself when imported
+#: (every module whose name does not start with "_", except the registry): a new
+#: format is one new file here, nothing to add to a list
+FORMAT_MODULES = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__)
+                              if not m.name.startswith("_") and m.name != "registry"))
+for _name in FORMAT_MODULES:
+    importlib.import_module(f"{__name__}.{_name}")
 
 __all__ = ["read_clippings", "read_file", "detect_format", "list_input_files",
            "register", "importers", "Importer", "suffixes"]

@@ -13,8 +13,8 @@ import time (the manner of rdflib's plugin registry)::
 
     register("pearltrees-rdf", suffixes=(".rdf", ".xml"), read=read, sniff=looks_like)
 
-and one line in :mod:`ess_graph.importers` that imports it. Nothing else
-lists formats or suffixes: detection, the suffixes accepted in folders and the
+:mod:`ess_graph.importers` imports every module of the package (except
+those whose name starts with ``_``), so nothing else lists formats or suffixes: detection, the suffixes accepted in folders and the
 error messages all come from the registry.
 
 How a file's format is chosen (:func:`choose`):
@@ -75,6 +75,11 @@ def register(name: str, *, suffixes: tuple[str, ...] | list[str],
                    magic=magic, binary=binary, description=description or name)
     _REGISTRY[name] = imp
     return imp
+
+
+def unregister(name: str) -> None:
+    """Remove a registered format (for tests and plug-ins that replace one)."""
+    del _REGISTRY[name]
 
 
 def importers() -> list[Importer]:
