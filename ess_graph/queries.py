@@ -422,6 +422,8 @@ _WORDS = frozenset(w.upper() for w in """
     ADJUST VERSION
 """.split())
 _PAIRS = {"(": ")", "{": "}", "[": "]"}
+#: operator characters that cannot come right before a closing bracket
+_BINARY = frozenset("&|=<>,/!^")
 
 
 def _line_col(text: str, offset: int) -> tuple[int, int]:
@@ -460,6 +462,13 @@ def _lexical_problem(text: str) -> tuple[int, str] | None:
         if t.kind == "other" and t.value in _PAIRS:
             stack.append(t)
         elif t.kind == "other" and t.value in ")}]":
+            if prev in _BINARY and tokens[i - 1].kind == "other":
+                j = i - 1  # the whole operator: '&&', '!=', '<='…
+                while j > 0 and tokens[j - 1].kind == "other" and tokens[j - 1].value in _BINARY \
+                        and tokens[j - 1].end == tokens[j].start:
+                    j -= 1
+                return tokens[j].start, (f"{_show(text[tokens[j].start:tokens[i - 1].end])} has "
+                                         f"nothing on its right before {_show(t.value)}")
             if not stack:
                 return t.start, f"{_show(t.value)} closes nothing"
             opened = stack.pop()

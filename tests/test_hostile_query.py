@@ -192,6 +192,11 @@ def test_query_file_not_utf8_is_reported_at_its_position(store, tmp_path):
      "unterminated string"),
     ("SELECT ?s\nWHERE {\n  ?s ?p ?o .\n  ?s rdfs:label ?l .\n  FILTER(?l = \"x\"\n}\n", "6:1",
      "does not close the '('"),
+    # the parser itself gives up on line 6 here
+    ("SELECT ?s\nWHERE {\n  ?s ?p ?o .\n  ?s rdfs:label ?l .\n  FILTER(?l = \"x\" &&)\n  ?s ?a ?b .\n}\n",
+     "5:19", "'&&' has nothing on its right"),
+    ("SELECT ?s\nWHERE {\n  ?s ?p ?o .\n  ?s rdfs:label ?l .\n  OPTIONAL ?s ?a ?b .\n}\n", "5:3",
+     "syntax error at 'OPTIONAL'"),
 ])
 def test_syntax_error_in_a_query_file_at_the_right_line_with_the_token(store, tmp_path, body, where, fragment):
     f = tmp_path / "q.rq"
