@@ -380,9 +380,9 @@ def check_query(text: str, source: str = "query") -> None:
 def check_service_targets(text: str, source: str = "query") -> list[str]:
     """The ``SERVICE`` endpoints a query calls; a target that is not an
     http(s) URL is a :class:`QueryError` (the engine only speaks HTTP)."""
-    from .serve.sparql_text import remote_targets  # see check_query for why here
     if "service" not in text.lower():
         return []
+    from .serve.sparql_text import remote_targets  # see check_query for why here
     targets = []
     for t in remote_targets(text, dict(PREFIXES)):
         if t is None:
