@@ -2,7 +2,8 @@
 
 Each format is one module of this package that registers itself with
 :func:`.registry.register` (suffixes, a content-sniffing function, a reader);
-this package imports every such module, so a new format is one new file. Formats (``Clipping.source_format``):
+this package imports every such module, so a new format is one new file.
+Formats (``Clipping.source_format``):
 
 ===================  ==========================  =================================
 format               module                      detected by

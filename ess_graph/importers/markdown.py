@@ -25,8 +25,8 @@ import yaml
 from ..errors import InputError
 from ..model import Clipping
 from .registry import register
-from ._common import (check_strings, identifier, iter_lines, line_of, normalize_date, plain, source_name, stem,
-                      trim_span)
+from ._common import (check_strings, identifier, iter_lines, line_of, normalize_date, plain,
+                      source_name, stem, trim_span)
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 KNOWN_KEYS = ("title", "url", "date", "collection", "id")
