@@ -14,8 +14,9 @@ import time (the manner of rdflib's plugin registry)::
     register("pearltrees-rdf", suffixes=(".rdf", ".xml"), read=read, sniff=looks_like)
 
 :mod:`ess_graph.importers` imports every module of the package (except
-those whose name starts with ``_``), so nothing else lists formats or suffixes: detection, the suffixes accepted in folders and the
-error messages all come from the registry.
+those whose name starts with ``_``), so nothing else lists formats or
+suffixes: detection, the suffixes accepted in folders and the error messages
+all come from the registry.
 
 How a file's format is chosen (:func:`choose`):
 
