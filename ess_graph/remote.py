@@ -67,9 +67,10 @@ def _transport_error(e: Exception, endpoint: str, what: str) -> StoreError:
 
 
 def run_remote_query(endpoint: str, sparql: str, *, accept: str,
-                     headers: dict | None = None, timeout: float = 60) -> bytes:
+                     headers: dict | None = None, timeout: float | None = 60) -> bytes:
     """Run a SPARQL query on a remote endpoint (SPARQL 1.1 Protocol, POST form) and
-    return the raw response body in the ``accept`` format."""
+    return the raw response body in the ``accept`` format. ``timeout`` (seconds,
+    None for none) bounds the connection and each wait for data."""
     check_endpoint(endpoint)
     h = {"Accept": accept, "User-Agent": USER_AGENT}
     h.update(headers or {})
@@ -164,3 +165,42 @@ class GraphStoreClient:
             (self.put if first else self.post)(graph, body)
             requests += 1
         return requests
+
+
+_PROBE_TRIPLE = ("SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o "
+                 "FILTER(isIRI(?s) && !isBlank(?o)) } } LIMIT 1")
+
+UNION_FIX = ("start Oxigraph with 'oxigraph serve --union-default-graph', set "
+             "tdb2:unionDefaultGraph true on a Fuseki dataset; see docs/remote.md")
+
+
+def union_default_graph_warning(endpoint: str, *, headers: dict | None = None,
+                                timeout: float | None = 60) -> str | None:
+    """A warning when the endpoint's default graph is not the union of its
+    named graphs, else None.
+
+    essgraph keeps each clipping in its own named graph and its saved queries
+    read the default graph as the union of them all; on an endpoint whose
+    default graph is only the unnamed graph they silently return nothing. Two
+    small queries tell: one triple of some named graph, then whether the
+    default graph has it. An endpoint without named graphs, or one that fails
+    the probe, gets no warning; an unreachable one raises :class:`StoreError`.
+    """
+    import pyoxigraph as ox
+
+    try:
+        body = run_remote_query(endpoint, _PROBE_TRIPLE, headers=headers, timeout=timeout,
+                                accept="application/sparql-results+json")
+        rows = list(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON))
+        if not rows:
+            return None
+        s, p, o = (rows[0][v] for v in ("s", "p", "o"))
+        body = run_remote_query(endpoint, f"ASK {{ {s} {p} {o} }}", headers=headers,
+                                timeout=timeout, accept="application/sparql-results+json")
+        found = bool(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON))
+    except (QueryError, SyntaxError, ValueError, TypeError, KeyError):
+        return None  # an endpoint that cannot answer the probe; unreachable ones raise StoreError
+    if found:
+        return None
+    return (f"{endpoint}: the default graph is not the union of the named graphs, so queries "
+            f"that do not name a GRAPH (every saved query) find nothing there; {UNION_FIX}")

@@ -111,7 +111,8 @@ def gone_sources(gs: GraphStore, directory: str | os.PathLike) -> list[dict]:
         if not src or src.startswith("data/samples/"):
             continue
         p = Path(src)
-        p = (p if p.is_absolute() else Path.cwd() / p).resolve()
+        # ess:sourceFile is relative to the folder loaded (absolute with --publish-paths)
+        p = (p if p.is_absolute() else root / p).resolve()
         if (p == root or root in p.parents) and not p.exists():
             out.append(c)
     return out

@@ -9,6 +9,8 @@ single Oxigraph transaction: a load either lands whole or not at all.
 from __future__ import annotations
 
 import os
+import re
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -66,16 +68,21 @@ class GraphStore:
                                  source=str(self.path))
         try:
             if read_only:
-                self.store = ox.Store.read_only(str(self.path))
+                try:
+                    self.store = ox.Store.read_only(str(self.path))
+                except (OSError, RuntimeError):  # a writer opening at that instant: once more
+                    time.sleep(0.5)
+                    self.store = ox.Store.read_only(str(self.path))
             else:
                 self.store = ox.Store(str(self.path))
-        except OSError as e:
-            msg = str(e)
-            if "lock" in msg.lower():
+        except (OSError, RuntimeError) as e:  # RocksDB reports corruption as RuntimeError
+            msg = " ".join(str(e).split())
+            if re.search(r"\block\b", msg, re.I):  # not "block"
                 raise StoreError("the store is locked by another process "
                                  "(an 'essgraph load' or 'essgraph serve' running?)",
                                  source=str(self.path)) from None
-            raise StoreError(f"cannot open the store: {msg}", source=str(self.path)) from None
+            raise StoreError(f"cannot open the store: {msg} (a damaged store: restore it from a "
+                             "copy, or rebuild it with 'essgraph load')", source=str(self.path)) from None
 
     @classmethod
     def in_memory(cls) -> "GraphStore":

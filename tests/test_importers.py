@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ess_graph.errors import InputError, decode_text
-from ess_graph.importers import (FORMATS, detect_format, list_input_files, read_clippings,
+from ess_graph.importers import (detect_format, list_input_files, read_clippings, registry,
                                  read_file)
 from ess_graph.importers import pearltrees
 
@@ -428,7 +428,7 @@ def test_csl_json_errors(tmp_path, content, line, message):
     p = write(tmp_path, "zotero.json", content)
     if content.startswith("{"):   # a single object is read as JSON Lines: use the CSL reader directly
         with pytest.raises(InputError) as exc:
-            FORMATS["csl-json"].read(p, content)
+            registry.get("csl-json").read(p, content)
         err = exc.value
     else:
         err = error_of(p)
@@ -494,7 +494,7 @@ def test_folder_walk_skips_hidden_and_unknown(tmp_path):
     write(tmp_path, "sub/a.txt", "Une note sur la régie de quartier de Roubaix.\n")
     write(tmp_path, ".cache.md", "caché\n")
     write(tmp_path, ".git/HEAD.md", "caché\n")
-    write(tmp_path, "scan.pdf", b"%PDF-1.4")
+    write(tmp_path, "notes.docx", b"PK\x03\x04")
     write(tmp_path, "README.rst", "notes\n")
     files = list_input_files([tmp_path])
     assert [f.relative_to(tmp_path).as_posix() for f in files] == ["b.md", "sub/a.txt"]
@@ -505,10 +505,10 @@ def test_folder_walk_skips_hidden_and_unknown(tmp_path):
 
 
 def test_explicit_unknown_file_is_an_error(tmp_path):
-    p = write(tmp_path, "scan.pdf", b"%PDF-1.4")
+    p = write(tmp_path, "notes.rtf", b"{\\rtf1 Texte}")
     with pytest.raises(InputError) as exc:
         read_clippings([p])
-    assert "unsupported file type '.pdf'" in str(exc.value) and p.as_posix() in str(exc.value)
+    assert "unsupported file type '.rtf'" in str(exc.value) and p.as_posix() in str(exc.value)
 
 
 def test_missing_path_is_an_error(tmp_path):
@@ -570,3 +570,46 @@ def test_read_file_on_a_folder_is_an_error():
     with pytest.raises(InputError) as exc:
         read_file(FIX / "notes")
     assert "is a directory" in exc.value.message
+
+
+# --------------------------------------------------------------------------- registry
+
+def test_every_format_module_registers_itself():
+    from ess_graph import importers as pkg
+    names = {imp.name for imp in registry.importers()}
+    assert {"pearltrees-text", "text", "markdown", "jsonl", "csl-json", "bookmarks", "html",
+            "pdf"} <= names
+    assert {"bookmarks", "csl_json", "html_page", "jsonl", "markdown", "pdf",
+            "pearltrees"} <= set(pkg.FORMAT_MODULES)
+    assert registry.suffixes() == tuple(sorted(registry.suffixes()))
+    assert ".pdf" in registry.suffixes() and ".txt" in registry.suffixes()
+
+
+def test_a_new_format_is_one_registration(tmp_path):
+    """register() alone makes a format readable, walked in folders and sniffed before the fallback."""
+    from ess_graph.model import Clipping
+
+    def read(path, text):
+        return [Clipping(id="n1", text=text.split("\n", 1)[1].strip(), source_file=str(path),
+                         source_format="notes-x")]
+
+    registry.register("notes-x", suffixes=(".txt", ".nx"), read=read, priority=20,
+                      sniff=lambda head: head.startswith("NOTES-X"), description="NOTES-X file")
+    try:
+        a = write(tmp_path, "a.nx", "NOTES-X\nUne note.\n")
+        b = write(tmp_path, "b.txt", "NOTES-X\nAutre note.\n")
+        c = write(tmp_path, "c.txt", "Un texte ordinaire.\n")
+        assert [f.name for f in list_input_files([tmp_path])] == ["a.nx", "b.txt", "c.txt"]
+        assert detect_format(a, a.read_bytes()) == "notes-x"
+        assert detect_format(b, b.read_bytes()) == "notes-x"   # sniffed before the text fallback
+        assert detect_format(c, c.read_bytes()) == "text"
+        assert read_file(a)[0].text == "Une note."
+        with pytest.raises(InputError) as exc:
+            read_file(write(tmp_path, "d.nx", "autre chose\n"))
+        assert "not a recognised .nx file: expected NOTES-X file" in exc.value.message
+        with pytest.raises(ValueError):
+            registry.register("notes-x", suffixes=(".nx",), read=read)
+    finally:
+        registry.unregister("notes-x")
+    with pytest.raises(InputError, match="unsupported file type '.nx'"):
+        read_file(a)

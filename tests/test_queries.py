@@ -111,7 +111,9 @@ def test_invalid_sparql_names_line_and_column(store):
     with pytest.raises(QueryError) as e:
         execute(store, "SELECT * WHERE {\n  ?s ?p \n}", source="inline")
     assert "invalid SPARQL" in str(e.value)
-    assert e.value.line == 3
+    # the incomplete triple pattern (line 2), not where the parser gave up (line 3)
+    assert (e.value.line, e.value.column) == (2, 6)
+    assert "'?p'" in e.value.message and "subject, a predicate and an object" in e.value.message
 
 
 def test_unknown_saved_query_lists_known_names():
@@ -124,7 +126,9 @@ def test_unknown_saved_query_lists_known_names():
 def test_remote_query_text_declares_prefixes_and_binds_with_values(store):
     sq = parse_saved_query(Q, "labelled")
     text = remote_query_text(sq.text, sq.substitutions({"label": 'Ceillac'}))
-    assert text.startswith("PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n")
+    assert text.startswith("PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> #+ title")
+    # the declarations share the first line: the server's error lines match the file's
+    assert text.count("\n") == sq.text.rstrip().count("\n") + 2
     assert text.rstrip().endswith('VALUES (?label) { ("Ceillac") }')
     rows = list(store.query(text))  # no essgraph prefixes given: the text is self-contained
     assert [r["s"].value for r in rows] == ["http://example.org/b"]

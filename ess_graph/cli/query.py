@@ -4,6 +4,19 @@ import click
 
 from . import store_option
 from ..errors import QueryError
+from ..queries import DEFAULT_TIMEOUT
+
+
+def _check_utf8(what: str, value: str | None) -> None:
+    """Arguments that were not UTF-8 reach Python with lone surrogates: refuse them."""
+    if not value:
+        return
+    for i, ch in enumerate(value):
+        if "\udc80" <= ch <= "\udcff":
+            raise QueryError(f"the {what} is not valid UTF-8 (byte 0x{ord(ch) - 0xDC00:02x} at "
+                             f"character {i + 1}); pass UTF-8 text")
+        if "\ud800" <= ch <= "\udfff":
+            raise QueryError(f"the {what} is not valid text (U+{ord(ch):04X} at character {i + 1})")
 
 
 def _parse_params(pairs):
@@ -34,14 +47,19 @@ Examples:
               help="json = SPARQL 1.1 Query Results JSON.")
 @click.option("--endpoint", help="Run against a remote SPARQL endpoint instead of the local store.")
 @click.option("--auth-header", help="Header sent to the remote endpoint, e.g. 'Authorization: Bearer TOKEN'.")
+@click.option("--timeout", type=click.FloatRange(min=0), default=DEFAULT_TIMEOUT, show_default=True,
+              metavar="SECONDS",
+              help="Stop the query (and any SERVICE call it makes, or the remote endpoint) "
+                   "after this many seconds; 0 = no limit.")
 @store_option
-def command(query, expression, params, fmt, endpoint, auth_header, store):
-    from ..queries import execute, get_query, load_query_file, parse_saved_query, remote_query_text
-    from ..results import format_result
-    from ..store import GraphStore
+def command(query, expression, params, fmt, endpoint, auth_header, timeout, store):
+    from ..queries import get_query, load_query_file, parse_saved_query, remote_query_text, run_query
 
     if bool(query) == bool(expression):
         raise QueryError("give a saved query NAME, a FILE.rq, or -e SPARQL (exactly one)")
+    for what, value in (("query argument", query), ("-e expression", expression),
+                        *(("--param", p) for p in params)):
+        _check_utf8(what, value)
     if expression:
         saved = parse_saved_query(expression, "expression")
     elif query.endswith(".rq") or "/" in query:
@@ -51,7 +69,7 @@ def command(query, expression, params, fmt, endpoint, auth_header, store):
     values = _parse_params(params)
     subs = saved.substitutions(values)
     if endpoint:
-        from ..remote import run_remote_query
+        from ..remote import run_remote_query, union_default_graph_warning
         headers = {}
         if auth_header:
             if ":" not in auth_header:
@@ -60,14 +78,17 @@ def command(query, expression, params, fmt, endpoint, auth_header, store):
             headers[k.strip()] = v.strip()
         text = remote_query_text(saved.text, subs)
         accept = _ACCEPT[fmt if fmt != "table" else ("json" if saved.query_type in ("SELECT", "ASK") else "turtle")]
-        body = run_remote_query(endpoint, text, accept=accept, headers=headers)
+        warning = union_default_graph_warning(endpoint, headers=headers, timeout=timeout or None)
+        if warning:
+            click.echo(f"essgraph: warning: {warning}", err=True)
+        body = run_remote_query(endpoint, text, accept=accept, headers=headers,
+                                timeout=timeout or None)
         if fmt == "table":
             body = _remote_table(body, saved.query_type)
         sys.stdout.buffer.write(body)
         return
-    gs = GraphStore(store, read_only=True)
-    result = execute(gs, saved.text, substitutions=subs, source=str(saved.path or saved.name))
-    out = format_result(result, fmt)
+    out = run_query(store, saved.text, substitutions=subs, fmt=fmt,
+                    source=str(saved.path or saved.name), timeout=timeout)
     sys.stdout.buffer.write(out)
     if out and not out.endswith(b"\n"):
         sys.stdout.buffer.write(b"\n")

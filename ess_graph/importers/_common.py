@@ -1,12 +1,72 @@
 """Helpers shared by the format readers: positions, dates, metadata."""
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as _dt
 import re
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ..errors import InputError
+
+
+_ON_ERROR: contextvars.ContextVar[Callable[[InputError], None] | None] = \
+    contextvars.ContextVar("essgraph_import_on_error", default=None)
+
+
+@contextlib.contextmanager
+def collecting_errors(on_error: Callable[[InputError], None] | None):
+    """Within the block, :func:`skip_or_raise` passes errors to ``on_error``."""
+    token = _ON_ERROR.set(on_error)
+    try:
+        yield
+    finally:
+        _ON_ERROR.reset(token)
+
+
+def skip_or_raise(err: InputError) -> None:
+    """Report a bad record and return (the caller skips it), or raise it when
+    no ``on_error`` handler is active (see ``read_clippings``)."""
+    handler = _ON_ERROR.get()
+    if handler is None:
+        raise err
+    handler(err)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+#: deepest nesting, and most values, accepted in one input record's metadata
+MAX_DEPTH = 50
+MAX_VALUES = 100_000
+
+
+def check_strings(value: Any, *, source: str, line: int | None = None) -> None:
+    """Refuse what a parsed record must not hold: lone surrogates (``"\\ud800"``
+    escapes, which are not text and cannot be stored), nesting deeper than
+    :data:`MAX_DEPTH` and more than :data:`MAX_VALUES` values (YAML aliases can
+    make a few lines stand for billions)."""
+    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    seen = 0
+    while stack:
+        v, key, depth = stack.pop()
+        seen += 1
+        if seen > MAX_VALUES:
+            raise InputError(f"the record holds more than {MAX_VALUES} values", source=source, line=line)
+        if depth > MAX_DEPTH:
+            raise InputError(f"field {key or 'value'!r} is nested more than {MAX_DEPTH} levels deep",
+                             source=source, line=line)
+        if isinstance(v, str):
+            m = _SURROGATE.search(v)
+            if m:
+                raise InputError(f"field {key or 'value'!r} contains a lone surrogate "
+                                 f"\\u{ord(m.group()):04x} at character {m.start() + 1}, which is "
+                                 "not text (a broken \\u escape)", source=source, line=line)
+        elif isinstance(v, dict):
+            for k, x in v.items():
+                stack.append((str(k), key or str(k), depth + 1))
+                stack.append((x, key or str(k), depth + 1))
+        elif isinstance(v, (list, tuple)):
+            stack.extend((x, key, depth + 1) for x in v)
 
 
 def source_name(path: str | Path) -> str:

@@ -28,7 +28,8 @@ from pathlib import Path
 from ..errors import InputError
 from ..iris import short_hash
 from ..model import Clipping
-from ._common import source_name, stem
+from .registry import register
+from ._common import skip_or_raise, source_name, stem
 
 FORMAT = "bookmarks"
 DOCTYPE = re.compile(r"<!DOCTYPE\s+NETSCAPE-Bookmark-file-1\s*>", re.IGNORECASE)
@@ -122,7 +123,11 @@ def _date(value: str, src: str, line: int, col: int) -> str | None:
         n //= 10**3
     if n == 0:
         return None
-    return _dt.datetime.fromtimestamp(n, tz=_dt.timezone.utc).date().isoformat()
+    try:
+        return _dt.datetime.fromtimestamp(n, tz=_dt.timezone.utc).date().isoformat()
+    except (OverflowError, ValueError, OSError):
+        raise InputError(f"invalid ADD_DATE {value!r}: not a date (Unix seconds up to year 9999)",
+                         source=src, line=line, column=col) from None
 
 
 def read(path: str | Path, text: str) -> list[Clipping]:
@@ -140,27 +145,42 @@ def read(path: str | Path, text: str) -> list[Clipping]:
     seen: dict[str, int] = {}
     clippings: list[Clipping] = []
     for item in walker.items:
-        a = item["attrs"]
-        url = a["href"].strip()
-        if url.lower().startswith(_SKIPPED_SCHEMES):
-            continue  # browser smart folders and bookmarklets are not clippings
-        title = _ws("".join(item["title"]))
-        desc = "\n".join(line.strip() for line in "".join(item["desc"]).strip().split("\n")).strip()
-        body = title or url
-        if desc:
-            body = f"{body}\n\n{desc}"
-        h = short_hash(url)
-        seen[h] = seen.get(h, 0) + 1
-        cid = f"{key}#{h}" + (f"-{seen[h]}" if seen[h] > 1 else "")
-        meta: dict = {}
-        if a.get("tags", "").strip():
-            meta["tags"] = [t.strip() for t in a["tags"].split(",") if t.strip()]
-        if a.get("last_modified", "").strip():
-            meta["last_modified"] = _date(a["last_modified"], src, item["line"], item["column"])
-        clippings.append(Clipping(
-            id=cid, text=body, title=title or None, url=url,
-            date=_date(a.get("add_date", ""), src, item["line"], item["column"]),
-            collection="/".join(item["folders"]) or None,
-            source_file=src, source_format=FORMAT, source_offset=None,
-            source_line=item["line"], metadata=meta))
+        try:
+            c = _bookmark(item, key, seen, src)
+        except InputError as e:
+            skip_or_raise(e)
+            continue
+        if c is not None:
+            clippings.append(c)
     return clippings
+
+
+def _bookmark(item: dict, key: str, seen: dict[str, int], src: str) -> Clipping | None:
+    """One bookmark as a clipping (None for smart folders and bookmarklets)."""
+    a = item["attrs"]
+    url = a["href"].strip()
+    if url.lower().startswith(_SKIPPED_SCHEMES):
+        return None  # browser smart folders and bookmarklets are not clippings
+    date = _date(a.get("add_date", ""), src, item["line"], item["column"])
+    meta: dict = {}
+    if a.get("tags", "").strip():
+        meta["tags"] = [t.strip() for t in a["tags"].split(",") if t.strip()]
+    if a.get("last_modified", "").strip():
+        meta["last_modified"] = _date(a["last_modified"], src, item["line"], item["column"])
+    title = _ws("".join(item["title"]))
+    desc = "\n".join(line.strip() for line in "".join(item["desc"]).strip().split("\n")).strip()
+    body = title or url
+    if desc:
+        body = f"{body}\n\n{desc}"
+    h = short_hash(url)
+    seen[h] = seen.get(h, 0) + 1
+    cid = f"{key}#{h}" + (f"-{seen[h]}" if seen[h] > 1 else "")
+    return Clipping(
+        id=cid, text=body, title=title or None, url=url, date=date,
+        collection="/".join(item["folders"]) or None,
+        source_file=src, source_format=FORMAT, source_offset=None,
+        source_line=item["line"], metadata=meta)
+
+
+register(FORMAT, suffixes=(".html", ".htm"), read=read, sniff=looks_like, priority=10,
+         description="Netscape bookmark file")

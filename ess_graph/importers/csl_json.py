@@ -17,7 +17,9 @@ from typing import Any
 
 from ..errors import InputError
 from ..model import Clipping
-from ._common import date_from_parts, identifier, line_of, normalize_date, plain, source_name
+from .registry import register
+from ._common import (check_strings, date_from_parts, identifier, line_of, normalize_date, plain,
+                      skip_or_raise, source_name)
 
 FORMAT = "csl-json"
 _ISO_PREFIX = re.compile(r"\s*(\d{4}(?:-\d{2}(?:-\d{2})?)?)(?![\d])")
@@ -87,6 +89,8 @@ def read(path: str | Path, text: str) -> list[Clipping]:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise InputError(f"invalid JSON: {e.msg}", source=src, line=e.lineno, column=e.colno) from None
+    except RecursionError:
+        raise InputError("invalid JSON: nested too deeply", source=src, line=1) from None
     if not isinstance(data, list):
         raise InputError(f"not CSL-JSON: expected a JSON array of items, found a {type(data).__name__}",
                          source=src, line=1)
@@ -95,37 +99,53 @@ def read(path: str | Path, text: str) -> list[Clipping]:
     seen: dict[str, int] = {}
     for n, (item, off) in enumerate(zip(data, offsets), start=1):
         line = line_of(text, off)
-        if not isinstance(item, dict):
-            raise InputError(f"not CSL-JSON: item {n} is a {type(item).__name__}, not an object",
-                             source=src, line=line)
-        if item.get("id") is None:
-            raise InputError(f"CSL item {n} has no 'id'", source=src, line=line)
-        cid = identifier(item["id"], key="id", source=src, line=line)
-        if cid in seen:
-            raise InputError(f"duplicate clipping id {cid!r} (also on line {seen[cid]})",
-                             source=src, line=line)
-        seen[cid] = line
-        title = _text_field(item, "title", src, line)
-        parts = [p for p in (title, _text_field(item, "abstract", src, line),
-                             _text_field(item, "note", src, line)) if p]
-        if not parts:
-            raise InputError(f"CSL item {cid!r} has no title, abstract or note to use as text",
-                             source=src, line=line)
-        date, issued_raw = _date(item.get("issued"), src=src, line=line, what="'issued' date")
-        accessed, accessed_raw = _date(item.get("accessed"), src=src, line=line, what="'accessed' date")
-        meta: dict = {k: plain(item[k]) for k in _META_KEYS if item.get(k) not in (None, "")}
-        authors = [a for a in (_person(p) for p in item.get("author") or []) if a]
-        if authors:
-            meta["authors"] = authors
-        if accessed or accessed_raw:
-            meta["accessed"] = accessed or accessed_raw
-        if issued_raw:
-            meta["issued"] = issued_raw
-        url = item.get("URL")
-        if url is not None and not isinstance(url, str):
-            raise InputError("field 'URL' must be a string", source=src, line=line)
-        clippings.append(Clipping(
-            id=cid, text="\n\n".join(parts), title=title, url=(url or "").strip() or None,
-            date=date or accessed, collection=None, source_file=src, source_format=FORMAT,
-            source_offset=None, source_line=line, metadata=meta))
+        try:
+            c = _item(item, n, src, line, seen)
+        except InputError as e:
+            skip_or_raise(e)
+            continue
+        seen[c.id] = line
+        clippings.append(c)
     return clippings
+
+
+def _item(item: Any, n: int, src: str, line: int, seen: dict[str, int]) -> Clipping:
+    """One CSL item as a clipping (InputError when it cannot be one)."""
+    if not isinstance(item, dict):
+        raise InputError(f"not CSL-JSON: item {n} is a {type(item).__name__}, not an object",
+                         source=src, line=line)
+    check_strings(item, source=src, line=line)
+    if item.get("id") is None:
+        raise InputError(f"CSL item {n} has no 'id'", source=src, line=line)
+    cid = identifier(item["id"], key="id", source=src, line=line)
+    if cid in seen:
+        raise InputError(f"duplicate clipping id {cid!r} (also on line {seen[cid]})",
+                         source=src, line=line)
+    title = _text_field(item, "title", src, line)
+    parts = [p for p in (title, _text_field(item, "abstract", src, line),
+                         _text_field(item, "note", src, line)) if p]
+    if not parts:
+        raise InputError(f"CSL item {cid!r} has no title, abstract or note to use as text",
+                         source=src, line=line)
+    date, issued_raw = _date(item.get("issued"), src=src, line=line, what="'issued' date")
+    accessed, accessed_raw = _date(item.get("accessed"), src=src, line=line, what="'accessed' date")
+    meta: dict = {k: plain(item[k]) for k in _META_KEYS if item.get(k) not in (None, "")}
+    authors = [a for a in (_person(p) for p in item.get("author") or []) if a]
+    if authors:
+        meta["authors"] = authors
+    if accessed or accessed_raw:
+        meta["accessed"] = accessed or accessed_raw
+    if issued_raw:
+        meta["issued"] = issued_raw
+    url = item.get("URL")
+    if url is not None and not isinstance(url, str):
+        raise InputError("field 'URL' must be a string", source=src, line=line)
+    return Clipping(
+        id=cid, text="\n\n".join(parts), title=title, url=(url or "").strip() or None,
+        date=date or accessed, collection=None, source_file=src, source_format=FORMAT,
+        source_offset=None, source_line=line, metadata=meta)
+
+
+register(FORMAT, suffixes=(".json",), read=read, sniff=lambda head: head.lstrip()[:1] == "[",
+         priority=10,
+         description="CSL-JSON (a JSON array '[')")

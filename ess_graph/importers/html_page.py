@@ -7,7 +7,8 @@ publication date. The URL is the page's ``<link rel="canonical">``, else its
 the file stem; the text is derived from the markup, so ``source_offset`` is
 None, and ``source_file`` is the HTML file. ``metadata["extractor"]`` records
 the trafilatura version, ``metadata["sitename"]``/``author``/``description``
-what it found.
+what it found. Pages over 512 KB of markup are extracted without trafilatura's
+fallback extractors, whose cost grows faster than the page.
 """
 from __future__ import annotations
 
@@ -16,9 +17,13 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..model import Clipping
+from .registry import register
 from ._common import normalize_date, source_name, stem
 
 FORMAT = "html"
+#: above this many characters of markup, trafilatura runs without its fallback
+#: extractors (``fast=True``): they take time that grows faster than the page
+FAST_ABOVE = 512 * 1024
 
 
 def _links(html: str) -> tuple[str | None, str | None, str | None]:
@@ -48,7 +53,8 @@ def read(path: str | Path, text: str) -> list[Clipping]:
         raise InputError("empty HTML file", source=src, line=1)
     try:
         out = trafilatura.extract(text, output_format="json", with_metadata=True,
-                                  include_comments=False, deduplicate=False)
+                                  include_comments=False, deduplicate=False,
+                                  fast=len(text) > FAST_ABOVE)
     except Exception as e:  # trafilatura/lxml raise various errors on broken markup
         raise InputError(f"cannot parse HTML: {e}", source=src) from None
     doc = json.loads(out) if out else None
@@ -74,3 +80,6 @@ def read(path: str | Path, text: str) -> list[Clipping]:
         url=canon or og or doc.get("source") or doc.get("url"), date=date, collection=None,
         source_file=src, source_format=FORMAT, source_offset=None, source_line=None,
         metadata=meta)]
+
+
+register(FORMAT, suffixes=(".html", ".htm"), read=read, description="HTML page")

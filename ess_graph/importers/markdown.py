@@ -24,15 +24,29 @@ import yaml
 
 from ..errors import InputError
 from ..model import Clipping
-from ._common import (identifier, iter_lines, line_of, normalize_date, plain, source_name, stem,
-                      trim_span)
+from .registry import register
+from ._common import (check_strings, identifier, iter_lines, line_of, normalize_date, plain,
+                      source_name, stem, trim_span)
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 KNOWN_KEYS = ("title", "url", "date", "collection", "id")
-_HEADING = re.compile(r" {0,3}#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*")
+_KEY = re.compile(r"([^\s#:'\"-][^:]*):(?:[ \t]|$)")
 
 
-_KEY = re.compile(r"([^\s#:'\"-][^:]*?)[ \t]*:(?:[ \t]|$)")
+def _heading(line: str) -> str | None:
+    """The text of an ATX heading line (``## Titre ##``), else None (string
+    operations, not a regular expression: linear on any line)."""
+    s = line.rstrip()
+    lead = len(s) - len(s.lstrip(" "))
+    s = s[lead:]
+    hashes = len(s) - len(s.lstrip("#"))
+    if lead > 3 or not 1 <= hashes <= 6 or s[hashes:hashes + 1] not in (" ", "\t"):
+        return None
+    rest = s[hashes:].strip(" \t")
+    closed = rest.rstrip("#")
+    if closed != rest and (not closed or closed[-1] in " \t"):
+        rest = closed.rstrip(" \t")
+    return rest
 
 
 def _front_matter(text: str, src: str) -> tuple[dict, int, dict[str, int]]:
@@ -48,12 +62,17 @@ def _front_matter(text: str, src: str) -> tuple[dict, int, dict[str, int]]:
             break
         m = _KEY.match(text, s, e)
         if m:
-            key_lines.setdefault(m.group(1), i + 1)
+            key_lines.setdefault(m.group(1).rstrip(" \t"), i + 1)
     else:
         raise InputError("front matter opened by '---' on line 1 is never closed by a '---' line",
                          source=src, line=1)
     try:
         data = yaml.safe_load(yaml_text)
+    except RecursionError:
+        raise InputError("invalid YAML front matter: nested too deeply", source=src, line=2) from None
+    except ValueError as err:  # a YAML timestamp that is no calendar date (2021-02-30)
+        raise InputError(f"invalid YAML front matter: {err}", source=src,
+                         line=key_lines.get("date", 2)) from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
         problem = getattr(err, "problem", None) or str(err).split("\n")[0]
@@ -67,6 +86,7 @@ def _front_matter(text: str, src: str) -> tuple[dict, int, dict[str, int]]:
     if not isinstance(data, dict):
         raise InputError(f"front matter must be a mapping of keys to values, not {type(data).__name__}",
                          source=src, line=2)
+    check_strings(data, source=src, line=2)
     return data, body_start, key_lines
 
 
@@ -89,9 +109,9 @@ def _title(body: str, markdown: bool) -> str | None:
         if first is None:
             first = line.strip()
         if markdown:
-            m = _HEADING.fullmatch(line.rstrip("\r"))
-            if m and m.group(1).strip():
-                return m.group(1).strip()
+            h = _heading(line)
+            if h and h.strip():
+                return h.strip()
     if first is None:
         return None
     return first if len(first) <= 200 else first[:200].rstrip() + "…"
@@ -118,3 +138,7 @@ def read(path: str | Path, text: str) -> list[Clipping]:
         source_file=src, source_format="markdown" if is_md else "text",
         source_offset=s, source_line=line_of(text, s),
         metadata={str(k): plain(v) for k, v in fm.items() if k not in KNOWN_KEYS})]
+
+
+register("markdown", suffixes=MARKDOWN_SUFFIXES, read=read, description="Markdown")
+register("text", suffixes=(".txt",), read=read, description="plain text")

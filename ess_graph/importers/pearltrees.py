@@ -30,12 +30,13 @@ Each clipping's ``text`` is an exact slice of the decoded file.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
 from ..model import Clipping
+from .registry import register
 from ._common import first_sentence, iter_lines, line_of, source_name, stem, trim_span
 
 FORMAT = "pearltrees-text"
@@ -48,11 +49,15 @@ BOILERPLATE_LINES = frozenset({PRELOADER, SHARE_LINE, "Get flash to fully experi
 #: a web address written in an item's text ("… sur www.aimf.asso.fr.")
 _WEB_ADDRESS = re.compile(r"(?<![\w@/.])(?:https?://|www\.)[^\s<>\"«»“”()\[\]{}|\\^`]+", re.IGNORECASE)
 _TRUNCATION = re.compile(r"\[(?:\.\.\.|…)\]")
+# The look-behind starts a match only at the start of a run of name characters,
+# so that a long run is scanned once, not once per character (linear time).
 _FILE_TITLE = re.compile(
-    r"(?:[\w.()\-]+\s-\s)?[\w][\w.()\-]*\.(?:pdf|docx?|odt|ods|odp|xlsx?|pptx?|rtf|csv|zip)\.?(?=\s|$)",
+    r"(?<![\w.()\-])(?:[\w.()\-]+\s-\s)?[\w][\w.()\-]*\.(?:pdf|docx?|odt|ods|odp|xlsx?|pptx?|rtf|csv|zip)\.?(?=\s|$)",
     re.IGNORECASE)
 #: how far before a title line its first occurrence is looked for (characters)
 _TITLE_WINDOW = 20000
+#: how many earlier occurrences of a title are tried as its anchor
+_TITLE_TRIES = 20
 _SENTENCE_END = ".!?…»”\""
 _ITEM_OPENERS = "«\"“'"
 
@@ -129,6 +134,11 @@ class _Lines:
         self.text = text
         self.spans = list(iter_lines(text))
         self.ends = [e for _, e in self.spans]
+        self.starts = [s for s, _ in self.spans]
+
+    def line_of(self, offset: int) -> int:
+        """1-based line number of an offset (a binary search, not a count from the start)."""
+        return bisect_right(self.starts, offset) if self.starts and offset >= self.starts[0] else 1
 
     def paragraphs(self, start: int, end: int) -> list[tuple[int, int]]:
         """Maximal runs of non-blank lines inside [start, end), trimmed."""
@@ -181,24 +191,24 @@ def _title_cuts(text: str, region: tuple[int, int], paras: list[tuple[int, int]]
             continue
         lo = max(search_from, ps - _TITLE_WINDOW)
         at = text.find(title, lo, ps)
+        tries = 1
         while at != -1 and not _sentence_start(text, at, region[0]):
-            at = text.find(title, at + 1, ps)
+            tries += 1
+            at = text.find(title, at + 1, ps) if tries <= _TITLE_TRIES else -1
         if at != -1:
             cuts.append(_Cut(at, "title", title))
             search_from = pe
     return cuts
 
 
-def _inside_quote(text: str, para_start: int, pos: int) -> bool:
-    seg = text[para_start:pos]
-    return seg.count("«") > seg.count("»")
-
-
 def _marker_cuts(text: str, region: tuple[int, int], paras: list[tuple[int, int]]) -> list[_Cut]:
     cuts: list[_Cut] = []
     for ps, pe in paras:
+        depth, upto = 0, ps  # « » balance from the paragraph start up to ``upto``
         for m in _TRUNCATION.finditer(text, ps, pe):
-            if _inside_quote(text, ps, m.start()):
+            depth += text.count("«", upto, m.start()) - text.count("»", upto, m.start())
+            upto = m.start()
+            if depth > 0:  # inside a « quotation »
                 continue
             q = m.end()
             while q < region[1] and text[q].isspace():
@@ -274,5 +284,9 @@ def read(path: str | Path, text: str) -> list[Clipping]:
         clippings.append(Clipping(
             id=f"{key}#{n}", text=body, title=title or None, collection=collection, url=item_url(body),
             source_file=src, source_format=FORMAT, source_offset=s,
-            source_line=line_of(text, s), metadata=meta))
+            source_line=lines.line_of(s), metadata=meta))
     return clippings
+
+
+register(FORMAT, suffixes=(".txt",), read=read, sniff=looks_like, priority=10,
+         description="Pearltrees page text")

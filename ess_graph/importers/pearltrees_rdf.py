@@ -48,6 +48,7 @@ import pyoxigraph as ox
 from ..errors import InputError
 from ..model import Clipping
 from ._common import line_of, normalize_date, source_name, stem
+from .registry import register
 
 FORMAT = "pearltrees-rdf"
 PT = "http://www.pearltrees.com/rdf/0.1/#"
@@ -164,3 +165,7 @@ def read(path: str | Path, text: str) -> list[Clipping]:
             source_file=src, source_format=FORMAT, source_offset=None, source_line=line,
             metadata=meta))
     return clippings
+
+
+register("pearltrees-rdf", suffixes=(".rdf",), read=read, sniff=looks_like, priority=10,
+         description="Pearltrees RDF export (vocabulary http://www.pearltrees.com/rdf/0.1/#)")
