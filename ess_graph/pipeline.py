@@ -540,6 +540,7 @@ def load(paths: Sequence[str | os.PathLike] | None = None, store: GraphStore | s
         keep_limit = ATOMIC_LIMIT if atomic is None else (10**12 if atomic else batch_size)
         scan = _scan(paths, collection, keep_limit, store_path, progress)
         whole = atomic if atomic is not None else scan.count <= ATOMIC_LIMIT
+        sink.check()
         if extractor is None:
             from .extract import Extractor
             if progress:

@@ -43,6 +43,8 @@ class Sink(Protocol):
 
     def has_graph(self, graph: str) -> bool: ...
 
+    def check(self) -> None: ...
+
     def is_empty(self) -> bool: ...
 
     def ensure_reference(self) -> str: ...
@@ -76,6 +78,9 @@ class LocalSink:
 
     def has_graph(self, graph: str) -> bool:
         return self.gs.has_graph(graph)
+
+    def check(self) -> None:
+        pass
 
     def is_empty(self) -> bool:
         return next(iter(self.gs.store.quads_for_pattern(None, None, None, None)), None) is None
@@ -183,6 +188,10 @@ class RemoteSink:
 
     def has_graph(self, graph: str) -> bool:
         return self.ask(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+
+    def check(self) -> None:
+        """Fail early (one clear line) when the server cannot be reached."""
+        self.ask("ASK {}")
 
     def is_empty(self) -> bool:
         return not self.ask("ASK { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
