@@ -82,6 +82,7 @@ class LoadReport:
     resumed: int = 0
     dropped_facts: int = 0
     aborted: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {
@@ -93,6 +94,7 @@ class LoadReport:
             "removed_graphs": self.removed_graphs, "reference_graph": self.reference_graph,
             "mode": self.mode, "batches": self.batches, "resumed_clippings": self.resumed,
             "dropped_facts": self.dropped_facts, "aborted": self.aborted,
+            "seconds_by_phase": {k: round(v, 2) for k, v in self.timings.items()},
             "invalid": [{"clipping": o.clipping_id, "graph": o.graph, "stored": o.stored,
                          "dropped_facts": o.dropped_facts,
                          "violations": o.violations} for o in self.outcomes if not o.conforms],
@@ -505,6 +507,31 @@ def _account(report: LoadReport, batch: _Batch) -> None:
                 report.relations_by_predicate[r.predicate] += 1
 
 
+class _PhaseClock:
+    """Wraps a progress callback and adds up the seconds spent in each phase: the time
+    before an event belongs to that event's phase, unless the event opens the phase."""
+
+    def __init__(self, progress):
+        import time
+        self._time = time.perf_counter
+        self.progress = progress
+        self.timings: dict[str, float] = {}
+        self.last = self._time()
+        self.stage: str | None = None
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        now = self._time()
+        opening = stage != self.stage and done == 0
+        owner = self.stage if opening else stage
+        if owner and owner != "clippings":
+            self.timings[owner] = self.timings.get(owner, 0.0) + now - self.last
+        if stage != "clippings":
+            self.last = now
+            self.stage = stage
+        if self.progress:
+            self.progress(stage, done, total)
+
+
 # ---------------------------------------------------------------------------
 
 def load(paths: Sequence[str | os.PathLike] | None = None, store: GraphStore | str | os.PathLike | None = None,
@@ -536,6 +563,7 @@ def load(paths: Sequence[str | os.PathLike] | None = None, store: GraphStore | s
         raise EssGraphError("batch_size must be at least 1")
     sink = open_sink(store, endpoint=endpoint, query_endpoint=query_endpoint, headers=headers)
     store_path = sink.gs.path if isinstance(sink, LocalSink) else None
+    progress = clock = _PhaseClock(progress)
     try:
         keep_limit = ATOMIC_LIMIT if atomic is None else (10**12 if atomic else batch_size)
         scan = _scan(paths, collection, keep_limit, store_path, progress)
@@ -558,6 +586,8 @@ def load(paths: Sequence[str | os.PathLike] | None = None, store: GraphStore | s
                           collection=collection, jobs=jobs, progress=progress,
                           fail_after_mapping=fail_after_mapping, batch_size=batch_size)
         report.store_triples = sink.count()
+        clock("done", 0, None)
+        report.timings = clock.timings
         return report
     finally:
         if hasattr(sink, "close"):
@@ -586,19 +616,19 @@ def _load_whole(sink, scan: _Scan, report: LoadReport, *, extractor, with_refere
     if with_reference:
         from .territories import reference_graph_iri
         report.reference_graph = reference_graph_iri()
-        if isinstance(sink, LocalSink) and sink.is_empty():
-            # a new store: the reference graph and the clippings in one transaction, so that
-            # a kill leaves the store empty, not with the reference alone
-            from .territories.graph import reference_quads
-            if progress:
-                progress("write", 0, None)
-            sink.write_all(itertools.chain(
-                reference_quads(),
-                (q for quads in batch.to_store.values() for q in quads), extra))
-            if progress:
-                progress("write", 1, 1)
-            _finish(sink, progress)
-            return
+    if isinstance(sink, LocalSink) and sink.is_empty():
+        # a new store: the reference graph and the clippings written together by the bulk
+        # loader, all or nothing, so that a kill leaves the store empty, not with the
+        # reference alone
+        if progress:
+            progress("write", 0, None)
+        sink.write_all(itertools.chain((q for quads in batch.to_store.values() for q in quads), extra),
+                       reference=with_reference)
+        if progress:
+            progress("write", 1, 1)
+        _finish(sink, progress)
+        return
+    if with_reference:
         if progress:
             progress("reference", 0, None)
         sink.ensure_reference()

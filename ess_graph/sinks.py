@@ -94,7 +94,7 @@ class LocalSink:
         (:func:`~ess_graph.territories.ensure_reference_graph`, staging graph + ``MOVE``)."""
         from .namespaces import ESSV
         from .territories import ensure_reference_graph, reference_graph_iri
-        from .territories.graph import _has_current, content_hash, reference_quads
+        from .territories.graph import _has_current, content_hash
         g = reference_graph_iri()
         h = content_hash()
         if _has_current(self.gs, g, h):
@@ -105,11 +105,17 @@ class LocalSink:
             if not had:
                 self.gs.reopen()
             return g
-        marker = ESSV.contentHash
+        import tempfile
+        from pathlib import Path
         try:
-            self.gs.store.bulk_extend(q for q in reference_quads() if q.predicate.value != marker)
-            self.gs.store.add(ox.Quad(ox.NamedNode(g), ox.NamedNode(marker), ox.Literal(h), ox.NamedNode(g)))
-        except OSError as e:
+            with tempfile.TemporaryDirectory(prefix="essgraph-reference-") as tmp:
+                nt = Path(tmp) / "reference.nt"
+                _write_reference(nt, marker=False)
+                self.gs.store.bulk_load(path=str(nt), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(g),
+                                        lenient=True)
+            self.gs.store.add(ox.Quad(ox.NamedNode(g), ox.NamedNode(ESSV.contentHash), ox.Literal(h),
+                                      ox.NamedNode(g)))
+        except (OSError, SyntaxError) as e:
             raise StoreError(f"loading the territory reference graph failed: {e}", source=self.label) from None
         stale = [o for o in self.gs.named_graphs()
                  if o.startswith(REFERENCE_GRAPH_PREFIX + "cog-") and o != g]
@@ -118,9 +124,24 @@ class LocalSink:
         self.gs.flush()
         return g
 
-    def write_all(self, quads: Iterable[ox.Quad]) -> None:
-        """Add quads in one transaction (a new store: reference and clippings together)."""
-        self.gs.extend(quads)
+    def write_all(self, quads: Iterable[ox.Quad], *, reference: bool = False) -> None:
+        """Fill an empty store with these quads (and the reference graph), all or nothing:
+        by the bulk loader into a new folder renamed into place, or (in memory) in one
+        transaction."""
+        import itertools
+        import tempfile
+        from pathlib import Path
+        from .territories import reference_graph_iri
+        from .territories.graph import reference_quads
+        with tempfile.TemporaryDirectory(prefix="essgraph-reference-") as tmp:
+            files = []
+            if reference:
+                nt = Path(tmp) / "reference.nt"
+                _write_reference(nt, marker=True)
+                files.append((nt, ox.RdfFormat.N_TRIPLES, reference_graph_iri()))
+            if self.gs.build_new(quads, files):
+                return
+        self.gs.extend(itertools.chain(reference_quads() if reference else (), quads))
 
     def finish(self) -> None:
         self.gs.compact()
@@ -225,6 +246,24 @@ class RemoteSink:
     def count(self) -> int:
         rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
         return int(rows[0]["n"]) if rows else 0
+
+
+def _write_reference(path, *, marker: bool) -> None:
+    """The reference graph as N-Triples, with or without its content-hash triple."""
+    from .namespaces import ESSV
+    from .territories.graph import reference_lines
+    tag = f"<{ESSV.contentHash}>"
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        buf: list[str] = []
+        for line in reference_lines():
+            if not marker and tag in line:
+                continue
+            buf.append(line)
+            if len(buf) >= 20000:
+                fh.write("\n".join(buf) + "\n")
+                buf = []
+        if buf:
+            fh.write("\n".join(buf) + "\n")
 
 
 def default_query_endpoint(update_endpoint: str) -> str:

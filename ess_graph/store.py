@@ -136,12 +136,47 @@ class GraphStore:
             raise StoreError(f"write failed, store unchanged: {e}", source=str(self.path)) from None
 
     def compact(self) -> None:
-        """Flush the memtables and compact, so that the write-ahead log of the load's
-        transactions does not stay on disk beside the data."""
+        """Flush the memtables, compact, and reopen, so that the write-ahead log of the
+        load's transactions does not stay on disk beside the data."""
         if self.read_only or self.path is None:
             return
         self.store.flush()
         self.store.optimize()
+        self.reopen()
+
+    def build_new(self, quads: Iterable[ox.Quad], files: Iterable[tuple] = ()) -> bool:
+        """Fill an empty on-disk store all at once, atomically, by the bulk loader.
+
+        The quads are bulk-loaded into a new store in a sibling folder, which then takes the
+        place of the (empty) store by renaming: a kill before the rename leaves the store
+        empty, never half-written. Returns False (nothing done) for an in-memory or
+        read-only store. ``files``: (path, RdfFormat, graph IRI) of generated files
+        bulk-loaded first (parsed without IRI checks)."""
+        import shutil
+        if self.read_only or self.path is None:
+            return False
+        path = Path(self.path).resolve()
+        for old in path.parent.glob(f".{path.name}.new-*"):
+            shutil.rmtree(old, ignore_errors=True)  # left by a killed build (we hold the lock)
+        tmp = path.with_name(f".{path.name}.new-{os.getpid()}")
+        try:
+            built = ox.Store(str(tmp))
+            for fpath, fmt, graph in files:
+                built.bulk_load(path=str(fpath), format=fmt, to_graph=ox.NamedNode(graph), lenient=True)
+            built.bulk_extend(quads)
+            built.flush()
+            built.optimize()
+            del built
+        except OSError as e:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise StoreError(f"write failed, store unchanged: {e}", source=str(self.path)) from None
+        del self.store
+        trash = path.with_name(f".{path.name}.old-{os.getpid()}")
+        os.rename(path, trash)
+        os.rename(tmp, path)
+        shutil.rmtree(trash, ignore_errors=True)
+        self.store = ox.Store(str(path))
+        return True
 
     def add_graph_from_file(self, graph: str, path: str | os.PathLike, fmt: ox.RdfFormat) -> None:
         """Load a (large) RDF file into ``graph`` in one transaction."""
