@@ -528,7 +528,7 @@ class _PhaseClock:
         if stage != "clippings":
             self.last = now
             self.stage = stage
-        if self.progress:
+        if self.progress and stage != "done":
             self.progress(stage, done, total)
 
 

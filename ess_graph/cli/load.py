@@ -41,11 +41,12 @@ def _progress_factory(quiet: bool):
             progress.update(state["overall"], completed=done, total=total, rate=rate)
             return
         name = PHASES.get(stage, stage)
-        if state["phase"] is None:
-            state["phase"] = progress.add_task(name, total=total, rate="")
         task = state["phase"]
-        if progress.tasks[task].description != name:
-            progress.reset(task, description=name, total=total, completed=done)
+        if task is not None and progress._tasks[task].description != name:
+            progress.remove_task(task)   # a new phase: a new line (its length may be unknown)
+            task = None
+        if task is None:
+            task = state["phase"] = progress.add_task(name, total=total, completed=done, rate="")
         else:
             progress.update(task, completed=done, total=total)
     return progress, callback
