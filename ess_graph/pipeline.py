@@ -573,7 +573,9 @@ def load(paths: Sequence[str | os.PathLike] | None = None, store: GraphStore | s
             from .extract import Extractor
             if progress:
                 progress("load models", 0, None)
-            extractor = Extractor.default()
+            # batched with worker processes: the workers load the models; here the rules,
+            # lexicon and resolution are enough
+            extractor = Extractor() if jobs > 1 and not whole else Extractor.default()
             if progress:
                 progress("load models", 1, 1)
         report = LoadReport(on_invalid=on_invalid, mode="whole" if whole else "batched")

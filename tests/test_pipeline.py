@@ -197,3 +197,14 @@ def test_missing_path_is_an_input_error(gs, tmp_path):
     with pytest.raises(InputError, match="no such file"):
         load([tmp_path / "nope.jsonl"], gs, extractor=TinyExtractor(), with_reference=False)
     assert len(gs) == 0
+
+
+def test_abort_in_batched_mode_stops_before_the_batch_holding_the_violation(gs, tmp_path):
+    records = [{"id": f"ok{i}", "text": "Enercoop"} for i in range(4)] + RECORDS
+    f = write_jsonl(tmp_path / "c.jsonl", records)
+    rep = load([f], gs, extractor=TinyExtractor(code="5065"), with_reference=False, on_invalid="abort",
+               atomic=False, batch_size=2)
+    assert rep.aborted and rep.mode == "batched"
+    graphs = sorted(g.rsplit("/", 1)[1] for g in gs.named_graphs() if "/clipping/" in g)
+    assert graphs == ["ok0", "ok1", "ok2", "ok3"]
+    assert rep.stored == 4 and rep.to_dict()["invalid"][0]["clipping"] == "a1"
