@@ -573,9 +573,9 @@ def load(paths: Sequence[str | os.PathLike] | None = None, store: GraphStore | s
             from .extract import Extractor
             if progress:
                 progress("load models", 0, None)
-            # batched with worker processes: the workers load the models; here the rules,
-            # lexicon and resolution are enough
-            extractor = Extractor() if jobs > 1 and not whole else Extractor.default()
+            # with worker processes the workers load the models; here the rules, lexicon and
+            # resolution are enough (the models load lazily if a part runs here)
+            extractor = Extractor() if jobs > 1 else Extractor.default()
             if progress:
                 progress("load models", 1, 1)
         report = LoadReport(on_invalid=on_invalid, mode="whole" if whole else "batched")
