@@ -67,6 +67,11 @@ class LocalSink:
 
     def replace_graphs(self, graphs, extra_quads=(), drop=(), before=()) -> None:
         self.gs.replace_graphs(graphs, extra_quads=extra_quads, drop=drop, before=before)
+        # Flush every column family's memtable: RocksDB deletes a write-ahead log file only
+        # once all the memtables holding its writes are flushed, and some of Oxigraph's column
+        # families fill too slowly to be flushed on their own, which would keep every batch's
+        # log on disk until the store is reopened.
+        self.gs.flush()
 
     def select(self, sparql: str) -> list[dict[str, str]]:
         res = self.gs.query(sparql)
