@@ -4,7 +4,7 @@ One named graph per clipping (its IRI is the clipping's IRI), the territory
 reference data in its own versioned graph, extraction-run provenance in
 ``essr:graph/provenance``. Every write that changes what clippings say goes
 through :meth:`GraphStore.replace_graphs`, a single SPARQL Update and hence a
-single Oxigraph transaction: a load either lands whole or not at all.
+single Oxigraph transaction: the graphs it replaces are replaced whole or not at all.
 """
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def _term(t) -> str:
     return str(t)
 
 
-def _quads_to_insert_data(quads: Iterable[ox.Quad]) -> str:
+def quads_to_insert_data(quads: Iterable[ox.Quad]) -> str:
     """Serialise quads as the body of a SPARQL ``INSERT DATA``, grouped by graph."""
     by_graph: dict[str, list[str]] = {}
     for q in quads:
@@ -53,6 +53,9 @@ def _quads_to_insert_data(quads: Iterable[ox.Quad]) -> str:
         body = "\n".join(lines)
         parts.append(f"GRAPH {g} {{\n{body}\n}}" if g else body)
     return "\n".join(parts)
+
+
+_quads_to_insert_data = quads_to_insert_data
 
 
 class GraphStore:
@@ -106,23 +109,81 @@ class GraphStore:
         """
         if self.read_only:
             raise StoreError("the store is open read-only", source=str(self.path))
-        ops = list(before)
-        ops += [f"DROP SILENT GRAPH <{g}>" for g in list(graphs) + list(drop)]
+        before = list(before)
+        drop = list(drop)
         all_quads: list[ox.Quad] = []
         for g, quads in graphs.items():
             gn = ox.NamedNode(g)
             for q in quads:
                 all_quads.append(q if q.graph_name == gn else ox.Quad(q.subject, q.predicate, q.object, gn))
         all_quads.extend(extra_quads)
-        if all_quads:
-            ops.append("INSERT DATA {\n" + _quads_to_insert_data(all_quads) + "\n}")
-        ops += list(after)
-        if not ops:
-            return
+        existing = [g for g in list(graphs) + drop if self.has_graph(g)]
         try:
-            self.store.update(" ;\n".join(ops))
+            if not before and not existing and not after:
+                # nothing to remove: one Store.extend, a transaction without SPARQL text
+                if all_quads:
+                    self.store.extend(all_quads)
+                return
+            ops = before + [f"DROP SILENT GRAPH <{g}>" for g in existing]
+            if all_quads:
+                ops.append("INSERT DATA {\n" + quads_to_insert_data(all_quads) + "\n}")
+            ops += list(after)
+            if ops:
+                self.store.update(" ;\n".join(ops))
         except OSError as e:
             raise StoreError(f"write failed, store unchanged: {e}", source=str(self.path)) from None
+
+    def extend(self, quads: Iterable[ox.Quad]) -> None:
+        """Add quads in one transaction."""
+        if self.read_only:
+            raise StoreError("the store is open read-only", source=str(self.path))
+        try:
+            self.store.extend(quads)
+        except OSError as e:
+            raise StoreError(f"write failed, store unchanged: {e}", source=str(self.path)) from None
+
+    def compact(self) -> None:
+        """Flush the memtables, compact, and reopen, so that the write-ahead log of the
+        load's transactions does not stay on disk beside the data."""
+        if self.read_only or self.path is None:
+            return
+        self.store.flush()
+        self.store.optimize()
+        self.reopen()
+
+    def build_new(self, quads: Iterable[ox.Quad], files: Iterable[tuple] = ()) -> bool:
+        """Fill an empty on-disk store all at once, atomically, by the bulk loader.
+
+        The quads are bulk-loaded into a new store in a sibling folder, which then takes the
+        place of the (empty) store by renaming: a kill before the rename leaves the store
+        empty, never half-written. Returns False (nothing done) for an in-memory or
+        read-only store. ``files``: (path, RdfFormat, graph IRI) of generated files
+        bulk-loaded first (parsed without IRI checks)."""
+        import shutil
+        if self.read_only or self.path is None:
+            return False
+        path = Path(self.path).resolve()
+        for old in path.parent.glob(f".{path.name}.new-*"):
+            shutil.rmtree(old, ignore_errors=True)  # left by a killed build (we hold the lock)
+        tmp = path.with_name(f".{path.name}.new-{os.getpid()}")
+        try:
+            built = ox.Store(str(tmp))
+            for fpath, fmt, graph in files:
+                built.bulk_load(path=str(fpath), format=fmt, to_graph=ox.NamedNode(graph), lenient=True)
+            built.bulk_extend(quads)
+            built.flush()
+            built.optimize()
+            del built
+        except OSError as e:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise StoreError(f"write failed, store unchanged: {e}", source=str(self.path)) from None
+        del self.store
+        trash = path.with_name(f".{path.name}.old-{os.getpid()}")
+        os.rename(path, trash)
+        os.rename(tmp, path)
+        shutil.rmtree(trash, ignore_errors=True)
+        self.store = ox.Store(str(path))
+        return True
 
     def add_graph_from_file(self, graph: str, path: str | os.PathLike, fmt: ox.RdfFormat) -> None:
         """Load a (large) RDF file into ``graph`` in one transaction."""

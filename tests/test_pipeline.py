@@ -143,29 +143,68 @@ def test_items_removed_from_a_file_are_removed_from_the_store(gs, tmp_path):
     assert gs.has_graph("https://w3id.org/essgraph/id/clipping/a2")
 
 
-@pytest.mark.parametrize("mode,stored", [("skip", False), ("keep", True), ("abort", False)])
-def test_invalid_clippings_are_handled_explicitly(gs, tmp_path, mode, stored):
+A1 = "https://w3id.org/essgraph/id/clipping/a1"
+
+
+def graph_lines(gs: GraphStore, g: str) -> list[bytes]:
+    return sorted(l for l in dump(gs).splitlines() if l.endswith(f"<{g}> .".encode()))
+
+
+@pytest.mark.parametrize("mode", ["skip", "keep", "abort"])
+def test_invalid_facts_are_handled_explicitly(gs, tmp_path, mode):
     f = write_jsonl(tmp_path / "c.jsonl", RECORDS)
     rep = load([f], gs, extractor=TinyExtractor(code="5065"), with_reference=False, on_invalid=mode)
     assert rep.violations >= 1
     bad = [o for o in rep.outcomes if not o.conforms]
     assert [o.clipping_id for o in bad] == ["a1"]
     assert any("INSEE" in (v.get("message") or "") for v in bad[0].violations)
-    assert gs.has_graph("https://w3id.org/essgraph/id/clipping/a1") is stored
-    assert gs.has_graph("https://w3id.org/essgraph/id/clipping/a2") is (mode != "abort")
-    assert rep.to_dict()["invalid"][0]["stored"] is stored
+    commune = b"<https://w3id.org/essgraph/id/territory/commune/5065>"
+    a1 = graph_lines(gs, A1)
+    if mode == "abort":
+        assert rep.aborted and len(gs) == 0
+        return
+    # skip: the clipping is stored without the bad fact (the commune and its relation);
+    # keep: stored as extracted
+    assert a1, "the clipping must be stored"
+    assert any(b"Enercoop" in l for l in a1)
+    assert any(commune in l for l in a1) is (mode == "keep")
+    assert gs.has_graph("https://w3id.org/essgraph/id/clipping/a2")
+    inv = rep.to_dict()["invalid"][0]
+    assert inv["stored"] is True
+    if mode == "skip":
+        assert inv["dropped_facts"] == ["partnerOf(Guillestre → Enercoop)", "Commune 'Guillestre'"]
+        assert rep.dropped_facts == 2
+        from ess_graph.validate import validate
+        assert validate(gs, engine="fast").conforms
+    else:
+        assert inv["dropped_facts"] == []
 
 
-def test_a_clipping_that_becomes_invalid_keeps_its_previous_version(gs, tmp_path):
+def test_one_bad_fact_does_not_drop_its_clipping(gs, tmp_path):
+    """A clipping stored earlier whose new extraction has one bad fact is replaced by the new
+    extraction without that fact, not kept as it was nor dropped."""
     f = write_jsonl(tmp_path / "c.jsonl", RECORDS)
     load([f], gs, extractor=TinyExtractor(), with_reference=False)
-    before = sorted(l for l in dump(gs).splitlines() if b"/clipping/a1>" in l.split(b" ")[-2])
-    load([f], gs, extractor=TinyExtractor(code="5065"), with_reference=False, on_invalid="skip")
-    after = sorted(l for l in dump(gs).splitlines() if b"/clipping/a1>" in l.split(b" ")[-2])
-    assert before and after == before
+    assert any(b"commune/05065" in l for l in graph_lines(gs, A1))
+    rep = load([f], gs, extractor=TinyExtractor(code="5065"), with_reference=False, on_invalid="skip")
+    after = graph_lines(gs, A1)
+    assert rep.stored == 3 and rep.skipped == 0
+    assert after and not any(b"commune/5065" in l or b"commune/05065" in l for l in after)
+    assert any(b"schema.org/text" in l for l in after)
 
 
 def test_missing_path_is_an_input_error(gs, tmp_path):
     with pytest.raises(InputError, match="no such file"):
         load([tmp_path / "nope.jsonl"], gs, extractor=TinyExtractor(), with_reference=False)
     assert len(gs) == 0
+
+
+def test_abort_in_batched_mode_stops_before_the_batch_holding_the_violation(gs, tmp_path):
+    records = [{"id": f"ok{i}", "text": "Enercoop"} for i in range(4)] + RECORDS
+    f = write_jsonl(tmp_path / "c.jsonl", records)
+    rep = load([f], gs, extractor=TinyExtractor(code="5065"), with_reference=False, on_invalid="abort",
+               atomic=False, batch_size=2)
+    assert rep.aborted and rep.mode == "batched"
+    graphs = sorted(g.rsplit("/", 1)[1] for g in gs.named_graphs() if "/clipping/" in g)
+    assert graphs == ["ok0", "ok1", "ok2", "ok3"]
+    assert rep.stored == 4 and rep.to_dict()["invalid"][0]["clipping"] == "a1"
