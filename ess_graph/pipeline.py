@@ -94,8 +94,12 @@ def normalise_source(path: str | None, *, bundled: bool = False) -> str | None:
 
 def extract_paths(paths: Sequence[str | os.PathLike] | None = None, *, extractor=None,
                   collection: str | None = None, jobs: int = 1,
-                  progress: Callable[[str, int, int], None] | None = None) -> list[Extraction]:
-    """Import and extract (with curation applied) without touching any store."""
+                  progress: Callable[[str, int, int], None] | None = None,
+                  scheduler=None, index=None) -> list[Extraction]:
+    """Import and extract (with curation applied) without touching any store.
+
+    ``scheduler``: a Dask scheduler address (see :mod:`ess_graph.distributed`); ``index``: the
+    resolution decisions of earlier loads (:mod:`ess_graph.resolution_index`)."""
     from .importers import read_clippings
     from .extract import Extractor
     from .curation import apply_curation, load_curation
@@ -112,7 +116,9 @@ def extract_paths(paths: Sequence[str | os.PathLike] | None = None, *, extractor
     curations = [load_curation(p) for p in curation_files]
     extractor = extractor or Extractor.default()
     cb = (lambda n: progress("extract", n, len(clippings))) if progress else None
-    extractions = extractor.extract_many(clippings, progress=cb, **({"jobs": jobs} if jobs > 1 else {}))
+    engine = {"jobs": jobs} if jobs > 1 else {}
+    engine.update({k: v for k, v in (("scheduler", scheduler), ("index", index)) if v is not None})
+    extractions = extractor.extract_many(clippings, progress=cb, **engine)
     for cur in curations:
         extractions = apply_curation(extractions, cur)
     return extractions
@@ -151,7 +157,7 @@ def _stale_graphs(store: GraphStore, source_files: set[str], keep: set[str]) -> 
 
 def load(paths: Sequence[str | os.PathLike] | None = None, store: GraphStore | str | os.PathLike | None = None,
          *, on_invalid: str = "skip", extractor=None, with_reference: bool = True,
-         collection: str | None = None, jobs: int = 1,
+         collection: str | None = None, jobs: int = 1, scheduler=None,
          progress: Callable[[str, int, int], None] | None = None,
          fail_after_mapping: Callable[[int], None] | None = None) -> LoadReport:
     """Load clippings (the bundled sample collection when ``paths`` is empty).
@@ -165,7 +171,11 @@ def load(paths: Sequence[str | os.PathLike] | None = None, store: GraphStore | s
     if on_invalid not in ON_INVALID:
         raise EssGraphError(f"on_invalid must be one of {', '.join(ON_INVALID)}")
     gs = store if isinstance(store, GraphStore) else GraphStore(store)
-    extractions = extract_paths(paths, extractor=extractor, collection=collection, progress=progress, jobs=jobs)
+    # batch-independent resolution: the decisions of earlier loads in, this load's out (same transaction)
+    from .resolution_index import ResolutionIndex
+    resolution = ResolutionIndex.read(gs)
+    extractions = extract_paths(paths, extractor=extractor, collection=collection, progress=progress, jobs=jobs,
+                                scheduler=scheduler, index=resolution)
     report = LoadReport(on_invalid=on_invalid)
     graph_quads: dict[str, list[ox.Quad]] = {}
     for i, ex in enumerate(extractions):
@@ -235,8 +245,9 @@ def load(paths: Sequence[str | os.PathLike] | None = None, store: GraphStore | s
             f"FILTER NOT EXISTS {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?a <{PREFIXES['prov']}startedAtTime> ?t }} }} }}")
     # A clipping skipped for violations keeps its previously stored version, if any:
     # bad input never deletes what is already stored.
-    gs.replace_graphs(to_store, extra_quads=prov + changed, drop=stale,
-                      before=before, after=after)
+    resolution_before, resolution_quads = resolution.write_ops()
+    gs.replace_graphs(to_store, extra_quads=prov + changed + resolution_quads, drop=stale,
+                      before=before + resolution_before, after=after)
     gs.flush()
     report.store_triples = len(gs)
     return report

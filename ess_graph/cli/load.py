@@ -2,7 +2,7 @@ import json
 
 import click
 
-from . import extractor_for, jobs_option, model_option, store_option
+from . import extractor_for, jobs_option, model_option, scheduler_option, store_option
 
 
 def _progress_factory(quiet: bool):
@@ -62,17 +62,18 @@ when there were violations.""")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @model_option
 @jobs_option
-def command(paths, store, on_invalid, collection, no_reference, fmt, quiet, model, jobs):
+@scheduler_option
+def command(paths, store, on_invalid, collection, no_reference, fmt, quiet, model, jobs, scheduler):
     from ..pipeline import load
     extractor = None if model is None else extractor_for(model)
     progress, callback = _progress_factory(quiet or fmt == "json")
     if progress:
         with progress:
             report = load(paths or None, store, on_invalid=on_invalid, with_reference=not no_reference,
-                          collection=collection, progress=callback, extractor=extractor, jobs=jobs)
+                          collection=collection, progress=callback, extractor=extractor, jobs=jobs, scheduler=scheduler)
     else:
         report = load(paths or None, store, on_invalid=on_invalid, with_reference=not no_reference,
-                      collection=collection, extractor=extractor, jobs=jobs)
+                      collection=collection, extractor=extractor, jobs=jobs, scheduler=scheduler)
     rep = report.to_dict()
     if fmt == "json":
         click.echo(json.dumps(rep, indent=2, ensure_ascii=False))
