@@ -129,10 +129,10 @@ class DaskEngine:
 
     name = "dask"
 
-    def __init__(self, scheduler, timeout: float = CONNECT_TIMEOUT):
+    def __init__(self, scheduler, timeout: float | None = None):
         """``scheduler`` is an address (``tcp://host:8786``) or a ``distributed.Client``."""
         self.scheduler = scheduler
-        self.timeout = timeout
+        self.timeout = CONNECT_TIMEOUT if timeout is None else timeout
 
     def _client(self):
         try:
