@@ -128,6 +128,7 @@ def run(words: int, runs: int, jobs: tuple[int, ...] = (1,), dask_workers: int =
         ref.append(time.perf_counter() - t)
     med_ref = statistics.median(ref)
     out = {
+        "load_average_1min_at_end": round(__import__("os").getloadavg()[0], 1), "cpus": __import__("os").cpu_count(),
         "clippings": len(corpus), "words": n_words, "runs": runs, "load_seconds": round(load_s, 2),
         "spacy_full_pipeline_seconds": [round(x, 2) for x in ref],
         "spacy_full_pipeline_words_per_s_median": round(n_words / med_ref),

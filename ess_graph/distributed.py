@@ -120,8 +120,12 @@ class ProcessPoolEngine:
             ctx = multiprocessing.get_context("fork")
         else:
             ctx = multiprocessing.get_context("spawn")
+        from concurrent.futures.process import BrokenProcessPool
         with ProcessPoolExecutor(max_workers=min(self.jobs, len(parts)), mp_context=ctx) as pool:
-            yield from pool.map(extract_batch, [spec] * len(parts), parts)
+            try:
+                yield from pool.map(extract_batch, [spec] * len(parts), parts)
+            except BrokenProcessPool as e:
+                raise EssGraphError(f"an extraction worker process died: {e}") from None
 
 
 class DaskEngine:
@@ -153,10 +157,14 @@ class DaskEngine:
         spec = ExtractorSpec.of(extractor)
         client, own = self._client()
         try:
+            from distributed import KilledWorker
             futures = client.map(extract_batch, [spec] * len(parts), parts, pure=False)
             try:
                 for fut in futures:
-                    yield fut.result()
+                    try:
+                        yield fut.result()
+                    except KilledWorker as e:
+                        raise EssGraphError(f"Dask workers died while extracting: {e}") from None
             finally:
                 client.cancel(futures)
         finally:

@@ -118,6 +118,10 @@ def extract_paths(paths: Sequence[str | os.PathLike] | None = None, *, extractor
     cb = (lambda n: progress("extract", n, len(clippings))) if progress else None
     engine = {"jobs": jobs} if jobs > 1 else {}
     engine.update({k: v for k, v in (("scheduler", scheduler), ("index", index)) if v is not None})
+    if "index" in engine:   # an extractor of another kind may not resolve against an index
+        import inspect
+        if "index" not in inspect.signature(extractor.extract_many).parameters:
+            del engine["index"]
     extractions = extractor.extract_many(clippings, progress=cb, **engine)
     for cur in curations:
         extractions = apply_curation(extractions, cur)
