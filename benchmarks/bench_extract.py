@@ -12,7 +12,13 @@ Reference tool, measured in the same run on the same texts: the stock spaCy
 ``nlp.pipe(batch_size=64)`` — without the project's NER, lexicon, rules, territory
 linking, relation classifier or resolution.
 
-    .venv/bin/python benchmarks/bench_extract.py --words 200000 --runs 3 --jobs 1 2
+    .venv/bin/python benchmarks/bench_extract.py --words 200000 --runs 3 --jobs 1 2 --dask-workers 2
+
+``--jobs`` runs ``extract_many`` with that many local worker processes (forked from the measuring
+process, which has loaded the models); ``--dask-workers N`` also starts a Dask ``LocalCluster`` of N
+single-threaded worker processes and runs ``extract_many(scheduler=...)`` on it: its first run
+includes the workers' model loading (reported apart), the median is over the warm runs. Every
+engine's output is checked equal to the first run's.
 
 Also runs under pytest with ``-m benchmark`` (excluded from the default run).
 """
@@ -71,7 +77,7 @@ def build_corpus(words: int, seed: int = 7) -> list[Clipping]:
     return out
 
 
-def run(words: int, runs: int, jobs: tuple[int, ...] = (1,)) -> dict:
+def run(words: int, runs: int, jobs: tuple[int, ...] = (1,), dask_workers: int = 0) -> dict:
     import resource
     import spacy
     from ess_graph.extract import Extractor
@@ -86,24 +92,43 @@ def run(words: int, runs: int, jobs: tuple[int, ...] = (1,)) -> dict:
     ref: list[float] = []
     n_ents = n_rels = 0
     first = None
-    for _ in range(runs):
-        for j in jobs:
+    cluster = client = None
+    dask_times: list[float] = []
+    cpu1: list[float] = []
+    if dask_workers:
+        import dask
+        import distributed
+        dask.config.set({"distributed.worker.profile.enabled": False})   # the workers' sampling profiler
+        cluster = distributed.LocalCluster(n_workers=dask_workers, threads_per_worker=1, processes=True,
+                                           dashboard_address=None)
+        client = distributed.Client(cluster)
+    engines: list = [("jobs", j) for j in jobs] + ([("dask", dask_workers)] if dask_workers else [])
+    for r in range(runs + (1 if dask_workers else 0)):
+        for kind, j in engines:
+            if kind == "jobs" and r == runs:
+                continue
             t = time.perf_counter()
-            res = ex.extract_many(corpus, jobs=j)
-            ours[j].append(time.perf_counter() - t)
+            c = time.process_time()
+            res = ex.extract_many(corpus, jobs=j) if kind == "jobs" else ex.extract_many(corpus, scheduler=client)
+            (ours[j] if kind == "jobs" else dask_times).append(time.perf_counter() - t)
+            if kind == "jobs" and j == 1:
+                cpu1.append(time.process_time() - c)
             records = [x.to_jsonl_record() for x in res]
             if first is None:
                 first = records
             elif records != first:
-                raise AssertionError(f"--jobs {j} gave another result")
+                raise AssertionError(f"{kind} {j} gave another result")
             n_ents = sum(len(x.entities) for x in res)
             n_rels = sum(len(x.relations) for x in res)
+        if r == runs:
+            continue
         t = time.perf_counter()
         for _doc in nlp.pipe(paras, batch_size=64):
             pass
         ref.append(time.perf_counter() - t)
     med_ref = statistics.median(ref)
     out = {
+        "load_average_1min_at_end": round(__import__("os").getloadavg()[0], 1), "cpus": __import__("os").cpu_count(),
         "clippings": len(corpus), "words": n_words, "runs": runs, "load_seconds": round(load_s, 2),
         "spacy_full_pipeline_seconds": [round(x, 2) for x in ref],
         "spacy_full_pipeline_words_per_s_median": round(n_words / med_ref),
@@ -111,11 +136,24 @@ def run(words: int, runs: int, jobs: tuple[int, ...] = (1,)) -> dict:
         "peak_rss_mb_main_process": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "peak_rss_mb_largest_worker": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
     }
+    if cpu1:
+        # CPU seconds of one process: what the extraction costs whatever else the machine runs
+        out["jobs1_cpu_seconds"] = [round(x, 2) for x in cpu1]
+        out["jobs1_words_per_cpu_second_median"] = round(n_words / statistics.median(cpu1))
+    if client is not None:
+        client.close()
+        cluster.close()
+        warm = dask_times[1:]
+        out[f"dask{dask_workers}_first_run_seconds_with_model_loading"] = round(dask_times[0], 2)
+        out[f"dask{dask_workers}_seconds"] = [round(x, 2) for x in warm]
+        out[f"dask{dask_workers}_words_per_s_median"] = round(n_words / statistics.median(warm))
+        out[f"dask{dask_workers}_ratio_vs_spacy_full_pipeline"] = round(med_ref / statistics.median(warm), 3)
     for j in jobs:
         med = statistics.median(ours[j])
         out[f"jobs{j}_seconds"] = [round(x, 2) for x in ours[j]]
         out[f"jobs{j}_words_per_s_median"] = round(n_words / med)
         out[f"jobs{j}_ratio_vs_spacy_full_pipeline"] = round(med_ref / med, 3)
+        out[f"jobs{j}_speedup_vs_jobs{jobs[0]}"] = round(statistics.median(ours[jobs[0]]) / med, 2)
     return out
 
 
@@ -131,8 +169,9 @@ def main() -> None:
     ap.add_argument("--words", type=int, default=200_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--dask-workers", type=int, default=0, help="also run on a Dask LocalCluster of N workers")
     a = ap.parse_args()
-    print(json.dumps(run(a.words, a.runs, tuple(a.jobs)), indent=2))
+    print(json.dumps(run(a.words, a.runs, tuple(a.jobs), a.dask_workers), indent=2))
 
 
 if __name__ == "__main__":

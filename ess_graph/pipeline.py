@@ -141,11 +141,13 @@ def source_roots(inputs: Sequence[str | os.PathLike]) -> dict[str, Path]:
 def extract_paths(paths: Sequence[str | os.PathLike] | None = None, *, extractor=None,
                   collection: str | None = None, jobs: int = 1,
                   progress: Callable[[str, int, int], None] | None = None,
-                  publish_paths: bool = False) -> list[Extraction]:
+                  publish_paths: bool = False, scheduler=None, index=None) -> list[Extraction]:
     """Import and extract (with curation applied) without touching any store.
 
     ``publish_paths``: record each source file's absolute path instead of its path relative
-    to the folder it was loaded from (see :func:`normalise_source`)."""
+    to the folder it was loaded from (see :func:`normalise_source`). ``scheduler``: a Dask
+    scheduler address (see :mod:`ess_graph.distributed`); ``index``: the resolution decisions
+    of earlier loads (:mod:`ess_graph.resolution_index`)."""
     from .importers import read_clippings
     from .extract import Extractor
     from .curation import apply_curation, load_curation
@@ -164,7 +166,7 @@ def extract_paths(paths: Sequence[str | os.PathLike] | None = None, *, extractor
     curations = [load_curation(p) for p in curation_files]
     extractor = extractor or Extractor.default()
     cb = (lambda n: progress("extract", n, len(clippings))) if progress else None
-    extractions = extractor.extract_many(clippings, progress=cb, **({"jobs": jobs} if jobs > 1 else {}))
+    extractions = extractor.extract_many(clippings, progress=cb, **_engine_kwargs(extractor, jobs, scheduler, index))
     for cur in curations:
         extractions = apply_curation(extractions, cur)
     return extractions
@@ -173,6 +175,18 @@ def extract_paths(paths: Sequence[str | os.PathLike] | None = None, *, extractor
 
 # ---------------------------------------------------------------------------
 # validation, and leaving out the facts that violate the shapes
+
+def _engine_kwargs(extractor, jobs: int, scheduler=None, index=None) -> dict:
+    """The keyword arguments of ``extract_many`` for this engine and resolution index; an
+    extractor of another kind (a test double) may take neither."""
+    import inspect
+    kw: dict = {"jobs": jobs} if jobs > 1 else {}
+    accepted = inspect.signature(extractor.extract_many).parameters
+    for name, value in (("scheduler", scheduler), ("index", index)):
+        if value is not None and name in accepted:
+            kw[name] = value
+    return kw
+
 
 def _validate_graphs(graph_quads: dict[str, list[ox.Quad]]) -> dict[str, list[dict]]:
     """Validate each clipping graph with the bundled shapes; violations per graph."""
@@ -417,44 +431,25 @@ def _curate(extractions: list[Extraction], curations: list) -> list[Extraction]:
 
 
 class _BatchExtractor:
-    """Extraction of one batch after another. With ``jobs`` > 1 and the standard extractor,
-    one pool of worker processes (each loading the models once) serves every batch."""
+    """Extraction of one batch after another, on the engine chosen (worker processes forked
+    from this process, or a Dask cluster: :mod:`ess_graph.distributed`), resolving against
+    the store's resolution index so that batches resolve as one corpus would."""
 
-    def __init__(self, extractor, jobs: int):
+    def __init__(self, extractor, jobs: int, scheduler=None, index=None):
         self.extractor = extractor
         self.jobs = jobs
-        self.pool = None
+        self.scheduler = scheduler
+        self.index = index
 
     def __enter__(self) -> "_BatchExtractor":
-        ex = self.extractor
-        if self.jobs > 1 and hasattr(ex, "_extract_batch") and hasattr(ex, "model_dir"):
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-            from .extract.pipeline import _worker_init
-            self.pool = ProcessPoolExecutor(
-                max_workers=self.jobs, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_worker_init, initargs=(str(ex.model_dir), ex.learned, ex.use_ner))
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
+        pass
 
     def __call__(self, clippings: list, progress: Callable[[int], None] | None = None) -> list[Extraction]:
-        if self.pool is None:
-            kw = {"jobs": self.jobs} if self.jobs > 1 else {}
-            return self.extractor.extract_many(clippings, progress=progress, **kw)
-        from .extract.pipeline import _worker_extract
-        from .extract.resolve import resolve_entities
-        step = max(8, -(-len(clippings) // (self.jobs * 4)))
-        out: list[Extraction] = []
-        for part in self.pool.map(_worker_extract, [clippings[i:i + step] for i in range(0, len(clippings), step)]):
-            out.extend(part)
-            if progress:
-                progress(len(out))
-        self.extractor._corpus_acronyms(out)
-        resolve_entities(out)
-        return out
+        kw = _engine_kwargs(self.extractor, self.jobs, self.scheduler, self.index)
+        return self.extractor.extract_many(clippings, progress=progress, **kw)
 
 
 # ---------------------------------------------------------------------------
@@ -572,7 +567,7 @@ def load(paths: Sequence[str | os.PathLike] | None = None, store: GraphStore | s
          fail_after_mapping: Callable[[int], None] | None = None,
          atomic: bool | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
          endpoint: str | None = None, query_endpoint: str | None = None,
-         headers: dict | None = None, publish_paths: bool = False) -> LoadReport:
+         headers: dict | None = None, publish_paths: bool = False, scheduler=None) -> LoadReport:
     """Load clippings (the bundled sample collection when ``paths`` is empty).
 
     ``on_invalid``: what happens to a fact (an entity, or a relation with its nodes) that
@@ -584,7 +579,8 @@ def load(paths: Sequence[str | os.PathLike] | None = None, store: GraphStore | s
     ``batch_size`` clippings at a time; ``None`` (default) chooses whole for loads of at most
     :data:`ATOMIC_LIMIT` clippings. ``endpoint`` (a SPARQL Update URL) writes to a shared server
     instead of ``store``. ``progress(stage, done, total)`` is told each phase (``total`` None:
-    no known length). ``publish_paths`` records absolute source paths (by default
+    no known length). ``scheduler`` (a Dask scheduler address) sends extraction to a cluster;
+    the store is still written by this process. ``publish_paths`` records absolute source paths (by default
     ``ess:sourceFile`` is relative to the folder loaded). ``fail_after_mapping`` is a test hook called with each clipping index
     after mapping, to inject failures.
     """
@@ -605,20 +601,21 @@ def load(paths: Sequence[str | os.PathLike] | None = None, store: GraphStore | s
             from .extract import Extractor
             if progress:
                 progress("load models", 0, None)
-            # with worker processes the workers load the models; here the rules, lexicon and
-            # resolution are enough (the models load lazily if a part runs here)
-            extractor = Extractor() if jobs > 1 else Extractor.default()
+            # worker processes are forked from this one and share its models; Dask workers
+            # load their own (here the rules, lexicon and resolution are enough)
+            extractor = Extractor() if scheduler else Extractor.default()
             if progress:
                 progress("load models", 1, 1)
         report = LoadReport(on_invalid=on_invalid, mode="whole" if whole else "batched")
         if whole:
             _load_whole(sink, scan, report, extractor=extractor, with_reference=with_reference,
                         collection=collection, jobs=jobs, progress=progress,
-                        fail_after_mapping=fail_after_mapping)
+                        fail_after_mapping=fail_after_mapping, scheduler=scheduler)
         else:
             _load_batched(sink, scan, report, extractor=extractor, with_reference=with_reference,
                           collection=collection, jobs=jobs, progress=progress,
-                          fail_after_mapping=fail_after_mapping, batch_size=batch_size)
+                          fail_after_mapping=fail_after_mapping, batch_size=batch_size,
+                          scheduler=scheduler)
         report.store_triples = sink.count()
         clock("done", 0, None)
         report.timings = clock.timings
@@ -629,14 +626,15 @@ def load(paths: Sequence[str | os.PathLike] | None = None, store: GraphStore | s
 
 
 def _load_whole(sink, scan: _Scan, report: LoadReport, *, extractor, with_reference, collection,
-                jobs, progress, fail_after_mapping) -> None:
+                jobs, progress, fail_after_mapping, scheduler=None) -> None:
     from .sinks import LocalSink
     clippings = list(_clippings(scan, collection))
     cb = (lambda n: progress("extract", n, len(clippings))) if progress else None
     if progress:
         progress("extract", 0, len(clippings))
-    kw = {"jobs": jobs} if jobs > 1 else {}
-    extractions = _curate(extractor.extract_many(clippings, progress=cb, **kw), scan.curations)
+    resolution = _resolution_index(sink)
+    extract = _BatchExtractor(extractor, jobs, scheduler, resolution)
+    extractions = _curate(extract(clippings, cb), scan.curations)
     batch = _map_and_validate(extractions, report.on_invalid, fail_after_mapping=fail_after_mapping,
                               progress=progress)
     _account(report, batch)
@@ -646,7 +644,8 @@ def _load_whole(sink, scan: _Scan, report: LoadReport, *, extractor, with_refere
         return
     stale = _stale_graphs(sink, scan.sources, set(batch.graph_quads))
     report.removed_graphs = stale
-    extra = _provenance(sink, batch.stored_ex, _now())
+    res_before, res_quads = resolution.write_ops() if resolution is not None else ([], [])
+    extra = _provenance(sink, batch.stored_ex, _now()) + res_quads
     if with_reference:
         from .territories import reference_graph_iri
         report.reference_graph = reference_graph_iri()
@@ -671,10 +670,20 @@ def _load_whole(sink, scan: _Scan, report: LoadReport, *, extractor, with_refere
     if progress:
         progress("write", 0, None)
     # a clipping skipped for violations keeps its previously stored version, if any
-    sink.replace_graphs(batch.to_store, extra_quads=extra, drop=stale, before=[_CLEAR_LATEST, _CLEAR_JOURNAL])
+    sink.replace_graphs(batch.to_store, extra_quads=extra, drop=stale,
+                        before=[_CLEAR_LATEST, _CLEAR_JOURNAL] + res_before)
     if progress:
         progress("write", 1, 1)
     _finish(sink, progress)
+
+
+def _resolution_index(sink):
+    """The resolution decisions of earlier loads (batch-independent resolution,
+    :mod:`ess_graph.resolution_index`), read from a local store; a remote server's loads
+    resolve within each load."""
+    from .resolution_index import ResolutionIndex
+    from .sinks import LocalSink
+    return ResolutionIndex.read(sink.gs) if isinstance(sink, LocalSink) else ResolutionIndex()
 
 
 def _abort(report: LoadReport) -> None:
@@ -694,7 +703,7 @@ def _finish(sink, progress) -> None:
 
 
 def _load_batched(sink, scan: _Scan, report: LoadReport, *, extractor, with_reference, collection,
-                  jobs, progress, fail_after_mapping, batch_size) -> None:
+                  jobs, progress, fail_after_mapping, batch_size, scheduler=None) -> None:
     digest = _load_digest(scan, batch_size=batch_size, on_invalid=report.on_invalid,
                           with_reference=with_reference, extractor=extractor)
     old_digest, done = _journal(sink)
@@ -713,7 +722,8 @@ def _load_batched(sink, scan: _Scan, report: LoadReport, *, extractor, with_refe
     written: set[str] = set()
     if progress:
         progress("clippings", 0, total)
-    with _BatchExtractor(extractor, jobs) as extract:
+    resolution = _resolution_index(sink)
+    with _BatchExtractor(extractor, jobs, scheduler, resolution) as extract:
         clips = _clippings(scan, collection)
         for k, chunk in enumerate(_batches(clips, batch_size)):
             report.batches += 1
@@ -741,11 +751,15 @@ def _load_batched(sink, scan: _Scan, report: LoadReport, *, extractor, with_refe
                         o.stored = False
                 report.aborted = True
                 break
-            extra = _provenance(sink, batch.stored_ex, _now()) + _journal_quads(digest if first_write else None, k)
+            res_before, res_quads = resolution.write_ops() if resolution is not None else ([], [])
+            extra = (_provenance(sink, batch.stored_ex, _now()) + _journal_quads(digest if first_write else None, k)
+                     + res_quads)
             if progress:
                 progress("write", 0, None)
             sink.replace_graphs(batch.to_store, extra_quads=extra,
-                                before=[_CLEAR_LATEST, _CLEAR_JOURNAL] if first_write else [])
+                                before=([_CLEAR_LATEST, _CLEAR_JOURNAL] if first_write else []) + res_before)
+            if resolution is not None:
+                resolution.mark_written()
             if progress:
                 progress("write", 1, 1)
             first_write = False

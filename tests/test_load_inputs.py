@@ -26,7 +26,7 @@ def _empty_input(kind: str, tmp_path, store_path):
     if kind == "empty folder":
         return d
     if kind == "folder without clippings":
-        (d / "notes.pdf").write_bytes(b"%PDF-1.4")
+        (d / "notes.docx").write_bytes(b"PK\x03\x04 not a clipping format")
         (d / ".hidden.jsonl").write_text('{"id": "h", "text": "hidden"}\n', encoding="utf-8")
         (d / "sub").mkdir()
         return d

@@ -83,6 +83,12 @@ jobs_option = click.option(
     help="Worker processes for extraction (same output as one process).")
 
 
+scheduler_option = click.option(
+    "--scheduler", "scheduler", envvar="ESSGRAPH_SCHEDULER", default=None, metavar="ADDRESS",
+    help="Run extraction on a Dask distributed cluster (e.g. tcp://host:8786; needs the "
+         "'distributed' extra). Same output as one process; overrides --jobs.")
+
+
 def extractor_for(model: str | None):
     """The shared default extractor, or one with the models of ``model``."""
     from ..extract import Extractor

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from . import extractor_for, jobs_option, model_option
+from . import extractor_for, jobs_option, model_option, scheduler_option
 
 
 @click.command(help="""Extract entities and relations without touching the store.
@@ -24,10 +24,11 @@ scorer read); trig writes one named graph per clipping; turtle writes the union.
 @click.option("--collection", default=None, help="Collection name for clippings that have none.")
 @model_option
 @jobs_option
-def command(paths, fmt, output, collection, model, jobs):
+@scheduler_option
+def command(paths, fmt, output, collection, model, jobs, scheduler):
     from ..pipeline import extract_paths
     extractions = extract_paths(list(paths) or None, collection=collection, extractor=extractor_for(model),
-                                jobs=jobs)
+                                jobs=jobs, scheduler=scheduler)
     data = render(extractions, fmt)
     if output:
         tmp = output + ".tmp"

@@ -3,7 +3,7 @@ import time
 
 import click
 
-from . import extractor_for, jobs_option, model_option, store_option
+from . import extractor_for, jobs_option, model_option, scheduler_option, store_option
 
 #: phase names as shown on screen
 PHASES = {
@@ -128,8 +128,9 @@ violations. --endpoint writes to a shared SPARQL server instead of the store."""
               help="Then remove the clippings whose source file under this directory is gone.")
 @model_option
 @jobs_option
+@scheduler_option
 def command(paths, store, on_invalid, collection, no_reference, atomic, batch_size, endpoint, query_endpoint,
-            auth_header, fmt, quiet, publish_paths, prune, model, jobs):
+            auth_header, fmt, quiet, publish_paths, prune, model, jobs, scheduler):
     from ..pipeline import load
     from ..remote import parse_header
     extractor = None if model is None else extractor_for(model)
@@ -138,7 +139,7 @@ def command(paths, store, on_invalid, collection, no_reference, atomic, batch_si
     kwargs = dict(on_invalid=on_invalid, with_reference=not no_reference, collection=collection,
                   extractor=extractor, jobs=jobs, atomic=atomic, batch_size=batch_size,
                   endpoint=endpoint, query_endpoint=query_endpoint, headers=headers,
-                  publish_paths=publish_paths)
+                  publish_paths=publish_paths, scheduler=scheduler)
     if progress:
         with progress:
             report = load(paths or None, None if endpoint else store, progress=callback, **kwargs)

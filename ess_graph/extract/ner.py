@@ -50,8 +50,28 @@ def load_model(name: str = MODEL, model_dir: Path | str | None = None, *, learne
             else:
                 nlp.add_pipe(STASH, after="ner")
             nlp.max_length = 2_000_000
+            fast_lemma_index(nlp)
             _cache[key] = nlp
         return nlp
+
+
+def fast_lemma_index(nlp) -> None:
+    """Make the French lemmatizer's word index sets instead of lists.
+
+    ``spacy.lang.fr.lemmatizer`` tests ``word in index[pos]`` for every token, and the tables of
+    ``fr_core_news_md`` hold those indexes as lists of thousands of words: a linear scan per token,
+    the lemmatizer's whole cost. Membership, hence every lemma, is unchanged.
+    """
+    if "lemmatizer" not in nlp.pipe_names:
+        return
+    lookups = getattr(nlp.get_pipe("lemmatizer"), "lookups", None)
+    if lookups is None or not lookups.has_table("lemma_index"):
+        return
+    table = lookups.get_table("lemma_index")
+    for k in list(table.keys()):
+        v = table[k]
+        if isinstance(v, list):
+            table[k] = frozenset(v)
 
 
 def parse(nlp, texts: Iterable[str], batch_size: int = 64) -> list:

@@ -191,6 +191,26 @@ def _single_collectivity(candidates: list[dict]) -> dict | None:
     return next((c for c in candidates if c.get("type") == want), None) if want else None
 
 
+def unresolved_posts_as_candidates(entities: Sequence[Entity], relations: Sequence) -> None:
+    """A post (hasRole) is held in one body: when its object is a place the territory linker left
+    unresolved ("la maire de Saint-Louis": several communes bear the name), the relation is kept as a
+    candidate for review rather than asserted, whichever path (rules or classifier) proposed it."""
+    ents = {e.id: e for e in entities}
+    for r in relations:
+        if r.predicate != "hasRole" or r.candidate:
+            continue
+        obj = ents.get(r.object)
+        if obj is not None and _unresolved_place(obj):
+            r.candidate = True
+
+
+def _unresolved_place(e: Entity) -> bool:
+    """A commune, département or région without a code, or a country without one."""
+    if e.type == "Country":
+        return not (e.insee or e.country)
+    return e.type in TERRITORY_TYPES and e.type != "Intercommunality" and not e.insee
+
+
 class _UF:
     def __init__(self, n: int):
         self.p = list(range(n))
@@ -290,68 +310,24 @@ class Extractor:
 
     def extract_many(self, clippings: Iterable[Clipping],
                      progress: Callable[[int], None] | None = None,
-                     resolve: bool = True, jobs: int = 1) -> list[Extraction]:
+                     resolve: bool = True, jobs: int = 1, scheduler=None,
+                     index=None) -> list[Extraction]:
         """Extract every clipping, then resolve entities across the corpus (Entity.key).
 
         ``progress``, when given, is called with the number of clippings done so far. ``jobs`` > 1
-        spreads the batches over that many worker processes (each loads the models once); the
-        result is the same as with one process, in the same order.
+        spreads the batches over that many worker processes; ``scheduler`` (a Dask scheduler
+        address such as ``tcp://host:8786``, or a ``distributed.Client``) sends them to a Dask
+        cluster (:mod:`ess_graph.distributed`). The result is the same in every case, in input order.
+        ``index`` (a :class:`ess_graph.resolution_index.ResolutionIndex`) carries the resolution
+        decisions of earlier batches, so that a corpus extracted in several calls resolves as in one.
         """
+        from .. import distributed
         items = list(clippings)
-        out: list[Extraction] = []
-        batch = 64
-        batches = [items[i:i + batch] for i in range(0, len(items), batch)]
-        if jobs > 1 and len(batches) > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
-                                     initargs=(str(self.model_dir), self.learned, self.use_ner)) as pool:
-                for part in pool.map(_worker_extract, batches):
-                    out.extend(part)
-                    if progress:
-                        progress(len(out))
-        else:
-            for part in batches:
-                out.extend(self._extract_batch(part))
-                if progress:
-                    progress(len(out))
+        out = distributed.run(self, items, distributed.engine_for(jobs, scheduler), progress)
         if resolve:
             from .resolve import resolve_entities
-            self._corpus_acronyms(out)
-            resolve_entities(out)
+            resolve_entities(out, index)
         return out
-
-    @staticmethod
-    def _corpus_acronyms(extractions: list[Extraction]) -> None:
-        """Bare uses of an acronym that another clipping defines ("… (MGC)" there, "la MGC" here)."""
-        defs: dict[str, set[str]] = {}
-        types: dict[str, str] = {}
-        for ex in extractions:
-            for e in ex.entities:
-                acr = e.attributes.get("acronym")
-                if acr and e.name != acr and "lexicon" not in e.attributes and e.type in ORG_TYPES:
-                    defs.setdefault(acr, set()).add(e.name)
-                    types[acr] = e.type
-        if not defs:
-            return
-        rx = re.compile(r"(?<![\w-])(" + "|".join(re.escape(a) for a in sorted(defs, key=len, reverse=True))
-                        + r")(?![\w-])")
-        for ex in extractions:
-            text = ex.clipping.text
-            covered = [(m.start, m.end) for e in ex.entities for m in e.mentions]
-            known = {e.attributes.get("acronym") for e in ex.entities} | {e.name for e in ex.entities}
-            found: dict[str, list[Mention]] = {}
-            for m in rx.finditer(text):
-                acr = m.group(1)
-                if acr in known or len(defs[acr]) != 1:
-                    continue
-                if any(a < m.end() and m.start() < b for a, b in covered):
-                    continue
-                found.setdefault(acr, []).append(Mention(m.start(), m.end(), acr))
-            for acr in sorted(found, key=lambda a: found[a][0].start):
-                ex.entities.append(Entity(id=f"e{len(ex.entities) + 1}", type=types[acr], name=acr,
-                                          mentions=found[acr], attributes={"acronym": acr, "corpus_acronym": True}))
 
     # ------------------------------------------------------------------
     def _extract_batch(self, clippings: Sequence[Clipping]) -> list[Extraction]:
@@ -414,6 +390,7 @@ class Extractor:
         if self.relation_model is not None:
             rels = learned_relations(self.relation_model, doc, parsed, rels, self.relations.coref,
                                      self.candidate_ratio)
+        unresolved_posts_as_candidates(doc.entities, rels)
         return Extraction(clipping=clipping, entities=doc.entities, relations=rels)
 
     # ------------------------------------------------------------------
@@ -751,16 +728,3 @@ class Extractor:
         aliases = sorted({m.text for m in ments if m.text != name} | ({acr} if acr and acr != name else set()))
         return Entity(id=eid, type=type_, name=name, mentions=ments, insee=insee, aliases=aliases,
                       country=country, candidates=candidates, attributes=attrs)
-
-
-_WORKER: "Extractor | None" = None
-
-
-def _worker_init(model_dir: str, learned: bool, use_ner: bool) -> None:
-    global _WORKER
-    _WORKER = Extractor(model_dir=model_dir, learned=learned, use_ner=use_ner)
-
-
-def _worker_extract(clippings: list[Clipping]) -> list[Extraction]:
-    assert _WORKER is not None
-    return _WORKER._extract_batch(clippings)

@@ -48,17 +48,23 @@ class ParsedText:
         self.docs = sorted(self.docs, key=lambda x: x[0])
         self._offsets = [off for off, _ in self.docs]
         self._offset_of = {id(d): off for off, d in self.docs}
+        # Doc.text joins every token: read each chunk's length once, not once per mention pair
+        self._length_of = {id(d): len(d.text) for _, d in self.docs}
 
     def offset(self, doc: Doc) -> int:
         """Where ``doc`` (one of these chunks) starts in the text."""
         return self._offset_of[id(doc)]
+
+    def length(self, doc: Doc) -> int:
+        """The length in characters of ``doc`` (one of these chunks)."""
+        return self._length_of[id(doc)]
 
     def span(self, start: int, end: int) -> SpacySpan | None:
         i = bisect_right(self._offsets, start) - 1
         if i < 0:
             return None
         off, d = self.docs[i]
-        if end <= off + len(d.text):
+        if end <= off + self._length_of[id(d)]:
             return d.char_span(start - off, end - off, alignment_mode="expand")
         return None
 
@@ -227,7 +233,7 @@ def pair_features(norm: str, parsed: ParsedText, sent: T.Span, s: PMention, o: P
         if r.head is not r:
             f[f"gov_{name}=" + _lemma(r.head) + "|" + r.dep_] = 1
     off = parsed.offset(d)
-    sent_span = d.char_span(max(0, sent.start - off), min(len(d.text), sent.end - off), alignment_mode="expand")
+    sent_span = d.char_span(max(0, sent.start - off), min(parsed.length(d), sent.end - off), alignment_mode="expand")
     if sent_span is not None:
         ff = family(s.type) + "|" + family(o.type)
         for t in sent_span:
