@@ -36,11 +36,11 @@ import json
 import lzma
 import re
 import sys
-import unicodedata
 from collections import Counter, defaultdict
 from pathlib import Path
 
 from ..errors import EssGraphError, InputError
+from ..names import strip_accents
 from ..resources import data_dir
 
 FORMAT_VERSION = 1
@@ -262,12 +262,12 @@ def derive_common_words(names: list[str], dictionary: Path | None) -> list[str] 
     by_stripped: dict[str, set[str]] = defaultdict(set)
     for w in dictionary.read_text(encoding="utf-8", errors="replace").split():
         if w and w == w.lower():
-            by_stripped[_strip_accents(w)].add(w)
+            by_stripped[strip_accents(w)].add(w)
     out = set()
     for n in names:
         toks = [t for t in re.findall(r"[^\W_]+", n) if t.lower() not in ARTICLE_TOKENS]
         if len(toks) == 1:
-            out.update(by_stripped.get(_strip_accents(toks[0].lower()), ()))
+            out.update(by_stripped.get(strip_accents(toks[0].lower()), ()))
     return sorted(out)
 
 
@@ -509,10 +509,6 @@ def main(argv: list[str] | None = None) -> int:
     for p in sorted(out.iterdir()):
         print(f"{p.name}\t{p.stat().st_size}")
     return 0
-
-
-def _strip_accents(s: str) -> str:
-    return "".join(ch for ch in unicodedata.normalize("NFKD", s) if not unicodedata.combining(ch))
 
 
 if __name__ == "__main__":  # pragma: no cover

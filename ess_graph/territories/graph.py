@@ -16,6 +16,7 @@ import pyoxigraph as ox
 
 from ..errors import StoreError
 from ..iris import territory_iri
+from ..names import escape_string
 from ..namespaces import CONCEPT, DCAT, DCTERMS, ESSV, GEO, IGEO, RDF, RDFS, SF, SKOS, VOID, XSD
 from ..store import REFERENCE_GRAPH_PREFIX
 from .data import TerritoryData, default_data
@@ -31,7 +32,7 @@ ISSUER_SOURCE = "https://www.insee.fr/fr/information/2560452"
 
 
 def _lit(s: str, lang: str | None = None) -> str:
-    e = s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    e = escape_string(s)
     return f'"{e}"@{lang}' if lang else f'"{e}"'
 
 

@@ -32,6 +32,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from ..names import strip_accents
 from .data import TerritoryData, default_data
 
 POP_RATIO = 3.0
@@ -94,13 +95,8 @@ def _name_key(name: str) -> tuple[str, ...]:
     return tuple(k for k in (norm_token(t) for t in re.findall(r"[^\W_]+", name)) if k not in _NAME_STOP)
 
 
-def _strip(s: str) -> str:
-    s = unicodedata.normalize("NFKD", s)
-    return "".join(c for c in s if not unicodedata.combining(c))
-
-
 def norm_token(t: str) -> str:
-    k = _strip(t).casefold().replace("œ", "oe").replace("æ", "ae")
+    k = strip_accents(t).casefold().replace("œ", "oe").replace("æ", "ae")
     if k == "st":
         return "saint"
     if k == "ste":

@@ -15,6 +15,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 
 from ..errors import InputError
+from ..names import escape_string
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 XSD_STRING = XSD + "string"
@@ -182,8 +183,7 @@ def term_key(t) -> str:
     if isinstance(t, BNode):
         return "_:" + str(t)
     if isinstance(t, Literal):
-        lex = (str(t).replace("\\", "\\\\").replace('"', '\\"')
-               .replace("\n", "\\n").replace("\r", "\\r"))
+        lex = escape_string(str(t))
         if t.language:
             return f'"{lex}"@{t.language.lower()}'
         if t.datatype is not None and str(t.datatype) != XSD_STRING:
@@ -200,8 +200,7 @@ def sparql_term(t) -> str:
             raise ValueError(f"IRI not expressible in SPARQL: {s!r}")
         return f"<{s}>"
     if isinstance(t, Literal):
-        lex = (str(t).replace("\\", "\\\\").replace('"', '\\"')
-               .replace("\n", "\\n").replace("\r", "\\r"))
+        lex = escape_string(str(t))
         if t.language:
             return f'"{lex}"@{t.language}'
         if t.datatype is not None:
