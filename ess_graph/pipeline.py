@@ -19,12 +19,11 @@ from . import iris
 from .errors import EssGraphError, InputError
 from .mapping import activity_iri, extraction_quads, provenance_quads
 from .model import Extraction
-from .namespaces import ESS, ID, PREFIXES
+from .namespaces import ESS, PREFIXES
 from .resources import sample_dir
-from .store import PROVENANCE_GRAPH, GraphStore
+from .store import LATEST_LOAD, PROVENANCE_GRAPH, GraphStore
 
 ON_INVALID = ("skip", "keep", "abort")
-LATEST_LOAD = ID + "load/latest"
 
 
 def split_inputs(paths: Sequence[str | os.PathLike]) -> tuple[list[Path], list[Path]]:

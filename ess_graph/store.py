@@ -20,6 +20,7 @@ from .namespaces import ID, PREFIXES
 DEFAULT_STORE_DIR = "essgraph-store"
 ENV_STORE = "ESSGRAPH_STORE"
 PROVENANCE_GRAPH = ID + "graph/provenance"
+LATEST_LOAD = ID + "load/latest"  # in the provenance graph: ess:changedGraph of the last load
 CURATION_GRAPH = ID + "graph/curation"
 REFERENCE_GRAPH_PREFIX = ID + "graph/reference/"
 

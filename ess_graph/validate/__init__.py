@@ -23,8 +23,9 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ..errors import InputError
-from ..namespaces import ESS, ID
+from ..namespaces import ESS
 from ..resources import shapes_dir
+from ..store import LATEST_LOAD, PROVENANCE_GRAPH
 from .engine import FastEngine, Result, Uncompilable
 from .rdfio import load_files, parse_to_rdflib, quiet_rdflib, store_to_rdflib, to_rdflib
 from .report import ValidationReport
@@ -33,8 +34,6 @@ from .shapes import ShapeError, ShapesGraph
 __all__ = ["validate", "ValidationReport", "load_shapes", "changed_graphs", "ENGINES"]
 
 ENGINES = ("fast", "pyshacl")
-PROVENANCE_GRAPH = ID + "graph/provenance"
-LATEST_LOAD = ID + "load/latest"
 SHAPE_EXTENSIONS = {".ttl", ".trig", ".nt", ".nq", ".rdf", ".owl", ".jsonld", ".n3"}
 
 
