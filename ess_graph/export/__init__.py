@@ -14,7 +14,6 @@ export on an unchanged store gives byte-identical files.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 

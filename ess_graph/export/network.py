@@ -5,6 +5,7 @@ import json
 from collections import defaultdict
 from xml.sax.saxutils import escape, quoteattr
 
+from ..geometry import parse_wkt
 from ..namespaces import ESS
 from .views import Views, curie
 
@@ -15,16 +16,9 @@ GOVERNS = ESS + "governs"
 
 def _geometry(t) -> dict | None:
     if t.geometry_wkt:
-        try:
-            from shapely import wkt as shapely_wkt
-            from shapely.geometry import mapping
-            text = t.geometry_wkt
-            if text.startswith("<"):
-                text = text.split(">", 1)[1].strip()
-            geom = mapping(shapely_wkt.loads(text))
-            return json.loads(json.dumps(geom))  # tuples -> lists
-        except Exception:  # unparsable geometry: fall back to the centroid
-            pass
+        geom = parse_wkt(t.geometry_wkt)
+        if geom is not None:  # else unparsable: fall back to the outline or the centroid
+            return geom
     if t.kind in ("Departement", "Region") and t.code_insee:
         # simplified outline bundled in data/geo (metropolitan France, CC BY 4.0)
         from ..serve.outlines import geometry_for

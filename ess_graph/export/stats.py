@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from ..geometry import wkt_point
 from ..namespaces import ID
 from ..store import GraphStore
 
@@ -52,17 +53,6 @@ def _q(store: GraphStore, sparql: str):
 
 def _int(term) -> int:
     return int(term.value)
-
-
-def _parse_point(wkt: str) -> tuple[float, float] | None:
-    import re
-    m = re.search(r"POINT\s*\(\s*([-+0-9.eE]+)\s+([-+0-9.eE]+)\s*\)", wkt)
-    if not m:
-        return None
-    try:
-        return float(m.group(1)), float(m.group(2))
-    except ValueError:
-        return None
 
 
 def compute_stats(store: GraphStore, quads: int, triples: int,
@@ -107,11 +97,11 @@ def compute_stats(store: GraphStore, quads: int, triples: int,
     q = ("SELECT DISTINCT ?wkt WHERE { ?c a <https://w3id.org/essgraph/ontology#Clipping> ; "
          "<http://schema.org/mentions>|(<http://schema.org/mentions>/<https://w3id.org/essgraph/ontology#governs>) ?t . "
          "?t <http://www.opengis.net/ont/geosparql#hasCentroid>/<http://www.opengis.net/ont/geosparql#asWKT> ?wkt }")
-    pts = [p for row in _q(store, q) if (p := _parse_point(row["wkt"].value))]
+    pts = [p for row in _q(store, q) if (p := wkt_point(row["wkt"].value))]
     if not pts:  # no clipping-linked territory: all territories with a centroid
         q = ("SELECT DISTINCT ?wkt WHERE { ?t <http://www.opengis.net/ont/geosparql#hasCentroid>/"
              "<http://www.opengis.net/ont/geosparql#asWKT> ?wkt }")
-        pts = [p for row in _q(store, q) if (p := _parse_point(row["wkt"].value))]
+        pts = [p for row in _q(store, q) if (p := wkt_point(row["wkt"].value))]
     if pts:
         xs = [p[0] for p in pts]
         ys = [p[1] for p in pts]

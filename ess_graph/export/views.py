@@ -7,13 +7,11 @@ several graphs are merged, and every multi-valued field is sorted.
 """
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import pyoxigraph as ox
-
-from ..namespaces import ESS, ID, PREFIXES
+from ..geometry import wkt_point
+from ..namespaces import ESS, PREFIXES
 from ..store import GraphStore
 
 RDF = PREFIXES["rdf"]
@@ -47,9 +45,6 @@ TERRITORY_CLASSES = {c for c, _ in TERRITORY_KINDS}
 ACTION_KINDS = ((ESS + "Policy", "Policy"), (ESS + "Initiative", "Initiative"), (ESS + "Event", "Event"))
 ACTION_CLASSES = {c for c, _ in ACTION_KINDS}
 LABEL_PROPS = (RDFS + "label", SKOS + "prefLabel", FOAF + "name", IGEO + "nom", DCT + "title")
-
-_POINT = re.compile(r"POINT\s*\(\s*([-+0-9.eE]+)\s+([-+0-9.eE]+)\s*\)")
-
 
 def curie(iri: str) -> str:
     best = None
@@ -229,9 +224,9 @@ def read_views(store: GraphStore) -> Views:
         t = territories.get(s)
         if t is None:
             continue
-        m = _POINT.search(min(ws))
-        if m:
-            t.lon, t.lat = float(m.group(1)), float(m.group(2))
+        point = wkt_point(min(ws))
+        if point:
+            t.lon, t.lat = point
     for r in rd.rows(f"SELECT DISTINCT ?s ?w WHERE {{ ?s <{GEO}hasGeometry>/<{GEO}asWKT> ?w }}"):
         t = territories.get(r["s"].value)
         if t is not None and (not t.geometry_wkt or r["w"].value < t.geometry_wkt):
