@@ -53,3 +53,62 @@ def test_geojson_export_reads_polygons_without_a_geometry_library():
                             "coordinates": [[[6.0, 44.0], [6.2, 44.0], [6.2, 44.7], [6.0, 44.0]]]}
     t.geometry_wkt = "not wkt"
     assert _geometry(t) == {"type": "Point", "coordinates": [6.08, 44.56]}
+
+
+# ---------------------------------------------------------------- formats
+
+def test_one_format_registry_feeds_cli_server_and_readers():
+    import pyoxigraph as ox
+
+    from ess_graph import formats, results
+    from ess_graph.cli.query import command as query_command
+    from ess_graph.serve import formats as served
+    from ess_graph.validate.rdfio import rdf_format
+
+    choice = next(p for p in query_command.params if p.name == "fmt").type.choices
+    assert tuple(choice) == formats.QUERY_OUTPUT_FORMATS
+    assert set(choice) == {"table"} | set(results.SELECT_FORMATS) | set(results.GRAPH_FORMATS)
+    assert not hasattr(results, "ALL_FORMATS")
+    for name, (fmt, oxf) in {**served.RESULT_FORMATS, **served.GRAPH_FORMATS}.items():
+        assert fmt is formats.by_name(name) and oxf is fmt.ox
+        assert fmt.media_type == oxf.media_type.split(";")[0]
+    assert served.negotiate(served.GRAPH_FORMATS, "application/x-turtle")[1] == ox.RdfFormat.TURTLE
+    assert served.negotiate(served.RESULT_FORMATS, None, "srx")[1] == ox.QueryResultsFormat.XML
+    for ext, fmt in formats.RDF_FILE_EXTENSIONS.items():
+        assert rdf_format("shapes" + ext.upper()) == fmt
+    assert ox.RdfFormat.from_extension("ttl") == rdf_format("a.ttl")
+    assert formats.GRAPH_FORMATS["jsonld"].iri == "http://www.w3.org/ns/formats/JSON-LD"
+
+
+def test_every_query_format_writes(tmp_path):
+    import pyoxigraph as ox
+
+    from ess_graph import formats
+    from ess_graph.results import format_result
+
+    st = ox.Store()
+    st.add(ox.Quad(ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p"),
+                   ox.Literal("é"), ox.NamedNode("http://example.org/g")))
+    for name in formats.QUERY_OUTPUT_FORMATS:
+        if name in formats.GRAPH_FORMATS:
+            out = format_result(st.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"), name)
+            parsed = list(ox.parse(out, format=formats.GRAPH_FORMATS[name].ox))
+            assert [t.object for t in parsed] == [ox.Literal("é")], name
+        else:
+            out = format_result(st.query("SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } }"), name)
+            assert "é" in out.decode("utf-8"), name
+
+
+def test_query_refuses_an_unknown_format(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    essgraph = Path(sys.executable).parent / "essgraph"
+    store = tmp_path / "store"
+    p = subprocess.run([str(essgraph), "query", "-e", "ASK {}", "--format", "yaml", "--store", str(store)],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2
+    assert "Traceback" not in p.stderr
+    assert "Invalid value for '--format': 'yaml' is not one of 'table'" in p.stderr
+    assert not store.exists()

@@ -60,13 +60,6 @@ FORMATS_NS = "http://www.w3.org/ns/formats/"
 VOID = PREFIXES["void"]
 RDF_TYPE = PREFIXES["rdf"] + "type"
 
-_RESULT_FORMAT_IRIS = {
-    "json": "SPARQL_Results_JSON", "xml": "SPARQL_Results_XML", "csv": "SPARQL_Results_CSV",
-    "tsv": "SPARQL_Results_TSV", "turtle": "Turtle", "ntriples": "N-Triples", "jsonld": "JSON-LD",
-    "rdfxml": "RDF_XML", "nquads": "N-Quads", "trig": "TriG", "n3": "N3",
-}
-
-
 class HTTPError(Exception):
     def __init__(self, status: int, message: str, headers: dict | None = None):
         super().__init__(message)
@@ -496,8 +489,8 @@ class EssGraphServer:
         add(svc, SD + "supportedLanguage", N(SD + "SPARQL11Query"))
         if self.cfg.write_token:
             add(svc, SD + "supportedLanguage", N(SD + "SPARQL11Update"))
-        for name in list(F.RESULT_FORMATS) + list(F.GRAPH_FORMATS):
-            add(svc, SD + "resultFormat", N(FORMATS_NS + _RESULT_FORMAT_IRIS[name]))
+        for fmt_, _ in list(F.RESULT_FORMATS.values()) + list(F.GRAPH_FORMATS.values()):
+            add(svc, SD + "resultFormat", N(fmt_.iri))
         add(svc, SD + "feature", N(SD + "UnionDefaultGraph"))
         add(svc, SD + "feature", N(SD + "EmptyGraphs"))
         if self.cfg.allow_service:

@@ -23,6 +23,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ..errors import InputError
+from ..formats import GENERIC_EXTENSIONS, RDF_FILE_EXTENSIONS
 from ..namespaces import ESS
 from ..resources import shapes_dir
 from ..store import LATEST_LOAD, PROVENANCE_GRAPH
@@ -34,7 +35,8 @@ from .shapes import ShapeError, ShapesGraph
 __all__ = ["validate", "ValidationReport", "load_shapes", "changed_graphs", "ENGINES"]
 
 ENGINES = ("fast", "pyshacl")
-SHAPE_EXTENSIONS = {".ttl", ".trig", ".nt", ".nq", ".rdf", ".owl", ".jsonld", ".n3"}
+# RDF files read from a shapes directory (.json and .xml files there are not taken for RDF)
+SHAPE_EXTENSIONS = frozenset(RDF_FILE_EXTENSIONS) - GENERIC_EXTENSIONS
 
 
 def load_shapes(shapes: Iterable[str | os.PathLike] | str | os.PathLike | None = None) -> ShapesGraph:

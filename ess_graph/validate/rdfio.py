@@ -15,33 +15,24 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 
 from ..errors import InputError
+from ..formats import RDF_FILE_EXTENSIONS, rdf_format_of
 from ..names import escape_string
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 XSD_STRING = XSD + "string"
 RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
-_EXTENSIONS = {
-    ".ttl": ox.RdfFormat.TURTLE, ".turtle": ox.RdfFormat.TURTLE,
-    ".trig": ox.RdfFormat.TRIG,
-    ".nt": ox.RdfFormat.N_TRIPLES, ".ntriples": ox.RdfFormat.N_TRIPLES,
-    ".nq": ox.RdfFormat.N_QUADS, ".nquads": ox.RdfFormat.N_QUADS,
-    ".rdf": ox.RdfFormat.RDF_XML, ".owl": ox.RdfFormat.RDF_XML, ".xml": ox.RdfFormat.RDF_XML,
-    ".jsonld": ox.RdfFormat.JSON_LD, ".json": ox.RdfFormat.JSON_LD,
-    ".n3": ox.RdfFormat.N3,
-}
-
 _LOC = re.compile(r"line (\d+)(?: between)? columns? (\d+)|line (\d+) column (\d+)")
 
 
 def rdf_format(path: str | os.PathLike) -> ox.RdfFormat:
     """The RDF syntax of ``path``, from its extension (InputError if unknown)."""
-    suffix = Path(path).suffix.lower()
-    fmt = _EXTENSIONS.get(suffix)
+    fmt = rdf_format_of(path)
     if fmt is None:
+        suffix = Path(path).suffix.lower()
         raise InputError(
             f"unknown RDF file extension {suffix or '(none)'!r} "
-            f"(expected one of {', '.join(sorted(_EXTENSIONS))})", source=str(path))
+            f"(expected one of {', '.join(sorted(RDF_FILE_EXTENSIONS))})", source=str(path))
     return fmt
 
 
