@@ -113,10 +113,11 @@ def by_name(name: str) -> Format:
     return RESULT_FORMATS.get(name) or GRAPH_FORMATS[name]
 
 
-def by_media_type(media_type: str) -> Format | None:
-    """The format whose canonical media type is ``media_type`` (parameters ignored)."""
+def by_media_type(media_type: str, table: dict[str, Format] | None = None) -> Format | None:
+    """The format of ``table`` (result and graph formats by default) whose canonical media
+    type is ``media_type`` (parameters ignored), or None."""
     mt = media_type.split(";")[0].strip().lower()
-    for f in (*RESULT_FORMATS.values(), *GRAPH_FORMATS.values()):
+    for f in (table.values() if table is not None else (*RESULT_FORMATS.values(), *GRAPH_FORMATS.values())):
         if f.media_type == mt:
             return f
     return None

@@ -112,3 +112,37 @@ def test_query_refuses_an_unknown_format(tmp_path):
     assert "Traceback" not in p.stderr
     assert "Invalid value for '--format': 'yaml' is not one of 'table'" in p.stderr
     assert not store.exists()
+
+
+# ---------------------------------------------------------------- statistics and VoID
+
+def test_statistics_are_counted_once_for_cli_server_and_export(tmp_path):
+    from ess_graph.rdf import Triples
+    from ess_graph.stats import compute_stats, store_stats, void_statistics
+    from ess_graph.void import VOID, describe_dataset
+    from test_export_data import make_store
+
+    store = make_store(tmp_path / "store")
+    try:
+        served = void_statistics(store.store)
+        exported = compute_stats(store, len(store.store), 0, {})
+        cli = store_stats(store)
+    finally:
+        store.close()
+    assert served["triples"] == exported.quads == cli["triples"]
+    assert served["classes"] == exported.classes and served["properties"] == exported.properties
+    assert served["subjects"] == exported.distinct_subjects
+    assert sum(served["properties"].values()) == served["triples"]  # the default graph counts too
+    assert cli["entities_by_class"]["ess:Clipping"] == exported.classes[
+        "https://w3id.org/essgraph/ontology#Clipping"] == 3
+
+    g = Triples()
+    describe_dataset(g, "http://example.org/ds", triples=served["triples"], distinct_subjects=served["subjects"],
+                     classes=served["classes"], properties=served["properties"],
+                     partition_iri=lambda kind, i, _iri: f"http://example.org/ds#{kind}-{i}")
+    by_p = {}
+    for t in g:
+        by_p.setdefault(t.predicate.value, []).append(t)
+    assert len(by_p[VOID + "classPartition"]) == len(served["classes"])
+    assert [int(t.object.value) for t in by_p[VOID + "triples"] if t.subject.value == "http://example.org/ds"] \
+        == [served["triples"]]

@@ -20,12 +20,12 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ..errors import InputError, StoreError
+from ..stats import compute_stats
 from ..store import GraphStore
 from .catalog import ExportMetadata, FileInfo, build_catalog, build_void, sha256_file, version_of
 from .dumps import DUMPS, canonical_dump, write_bytes, write_dumps
 from .network import geojson, gexf
 from .rdfbuild import RELATIVE_SENTINEL
-from .stats import compute_stats
 from .tables import CSVW_FILE, TABLES, csvw_metadata, render_csv, table_rows
 from .views import read_views
 

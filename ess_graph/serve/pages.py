@@ -473,20 +473,3 @@ def resource_page(store: ox.Store, iri: str, site: dict) -> str | None:
         clipping_text=text, truncated_out=len(out_q) >= MAX_OUT, truncated_in=len(in_q) >= MAX_IN,
         site=site, formats=[("Turtle", "turtle"), ("JSON-LD", "jsonld"), ("N-Triples", "ntriples")],
     )
-
-
-# --------------------------------------------------------------------------
-# statistics for VoID
-
-def dataset_statistics(store: ox.Store) -> dict:
-    q = lambda text: list(store.query(text, use_default_graph_as_union=True))  # noqa: E731
-    triples = len(store)  # quads in all graphs
-    subjects = int(q("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }")[0]["n"].value)
-    classes = {s["c"].value: int(s["n"].value) for s in
-               q("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c")
-               if isinstance(s["c"], ox.NamedNode)}
-    props = {s["p"].value: int(s["n"].value) for s in
-             q("SELECT ?p (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?p")}
-    graphs = sum(1 for _ in store.named_graphs())
-    return {"triples": triples, "subjects": subjects, "classes": classes, "properties": props,
-            "graphs": graphs}
