@@ -125,8 +125,3 @@ def clipping_iri(c: "Clipping | str") -> str:
 
 def collection_iri(name: str) -> str:
     return ID + "collection/" + slugify(name)
-
-
-def concept_iri(scheme: str, label: str) -> str:
-    from .namespaces import CONCEPT
-    return f"{CONCEPT}{scheme}/{slugify(label)}"

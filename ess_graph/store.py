@@ -118,10 +118,6 @@ class GraphStore:
         except OSError as e:
             raise StoreError(f"write failed, store unchanged: {e}", source=str(self.path)) from None
 
-    def add_graph_from_file(self, graph: str, path: str | os.PathLike, fmt: ox.RdfFormat) -> None:
-        """Load a (large) RDF file into ``graph`` in one transaction."""
-        self.store.load(path=str(path), format=fmt, to_graph=ox.NamedNode(graph))
-
     def flush(self) -> None:
         if not self.read_only:
             self.store.flush()

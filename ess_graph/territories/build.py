@@ -197,10 +197,6 @@ def assemble(communes, epcis, deps, regions, areas):
         e["regions"] = " ".join(sorted({dep_region[d] for d in ds if d in dep_region}))
 
 
-def _sort_code(code: str):
-    return code
-
-
 def write_extract(out: Path, *, vintage: str, source: str, communes, epcis, deps, regions,
                   firstnames: list[str] | None, common_words: list[str] | None) -> dict:
     out.mkdir(parents=True, exist_ok=True)
@@ -384,13 +380,6 @@ def _classify_cog_dir(src: Path) -> dict[str, list[Path]]:
         if len(kinds[k]) > 1:
             raise InputError(f"several {k} files: {', '.join(p.name for p in kinds[k])}", source=str(src))
     return kinds
-
-
-def _strip_article(libelle: str, tncc: int) -> str:
-    art = TNCC_ARTICLE.get(tncc, "")
-    if art and libelle.startswith(art):
-        return libelle[len(art):]
-    return libelle
 
 
 def from_cog(src: Path, centroids_from: Path | None):

@@ -134,21 +134,6 @@ def to_rdflib(t):
     raise TypeError(f"unsupported term {t!r}")
 
 
-def to_ox(t):
-    """rdflib term -> pyoxigraph term."""
-    if isinstance(t, URIRef):
-        return ox.NamedNode(str(t))
-    if isinstance(t, BNode):
-        return ox.BlankNode(str(t)) if re.fullmatch(r"[A-Za-z0-9_]+", str(t)) else ox.BlankNode()
-    if isinstance(t, Literal):
-        if t.language:
-            return ox.Literal(str(t), language=t.language)
-        if t.datatype is not None:
-            return ox.Literal(str(t), datatype=ox.NamedNode(str(t.datatype)))
-        return ox.Literal(str(t))
-    raise TypeError(f"unsupported term {t!r}")
-
-
 def store_to_rdflib(store: ox.Store) -> Graph:
     """The union of all graphs of ``store`` as one rdflib Graph (for pySHACL)."""
     g = Graph()
