@@ -146,3 +146,34 @@ def test_statistics_are_counted_once_for_cli_server_and_export(tmp_path):
     assert len(by_p[VOID + "classPartition"]) == len(served["classes"])
     assert [int(t.object.value) for t in by_p[VOID + "triples"] if t.subject.value == "http://example.org/ds"] \
         == [served["triples"]]
+
+
+# ---------------------------------------------------------------- the Python API
+
+def test_every_api_call_is_typed_and_documented():
+    import inspect
+
+    from ess_graph import api
+
+    for name in api.__all__:
+        fn = getattr(api, name)
+        assert fn.__doc__ and fn.__doc__.strip(), name
+        sig = inspect.signature(fn)
+        assert sig.return_annotation is not inspect.Signature.empty, name
+        for p in sig.parameters.values():
+            assert p.kind is not p.VAR_KEYWORD or name == "query", (name, p.name)  # query's **params are SPARQL bindings
+            assert p.annotation is not inspect.Parameter.empty or p.name in ("extractor",), (name, p.name)
+
+
+def test_api_reads_a_store(tmp_path):
+    from ess_graph import api
+    from test_export_data import make_store
+
+    make_store(tmp_path / "store").close()
+    store = api.open_store(tmp_path / "store", read_only=True)
+    try:
+        assert api.stats(store)["entities_by_class"]["ess:Clipping"] == 3
+        assert bool(api.sparql(store, "ASK { ?c a ess:Clipping }"))
+        assert "communes-coops" in {q.name for q in api.list_queries()}
+    finally:
+        store.close()
