@@ -177,3 +177,38 @@ def test_api_reads_a_store(tmp_path):
         assert "communes-coops" in {q.name for q in api.list_queries()}
     finally:
         store.close()
+
+
+# ---------------------------------------------------------------- short functions
+
+def _long_functions_tool():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "tools" / "long_functions.py"
+    spec = importlib.util.spec_from_file_location("long_functions", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_no_new_function_over_60_lines():
+    from pathlib import Path
+
+    tool = _long_functions_tool()
+    package = Path(__file__).resolve().parents[1] / "ess_graph"
+    new = [f"{path}:{line} {name} ({n} lines)" for path, line, name, n in tool.long_functions(package)
+           if (path, name) not in tool.ALLOWED]
+    assert not new, "functions over 60 lines (split them): " + "; ".join(new)
+
+
+def test_long_function_tool_counts_lines(tmp_path):
+    tool = _long_functions_tool()
+
+    def method(n_body: int) -> str:
+        return "class C:\n    def m(self):\n" + "".join(f"        x{i} = {i}\n" for i in range(n_body))
+
+    (tmp_path / "m.py").write_text(method(59))           # def line + 59 = 60 lines: allowed
+    assert tool.long_functions(tmp_path) == []
+    (tmp_path / "m.py").write_text(method(60))
+    assert tool.long_functions(tmp_path) == [(f"{tmp_path.name}/m.py", 2, "C.m", 61)]
