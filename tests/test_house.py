@@ -212,3 +212,60 @@ def test_long_function_tool_counts_lines(tmp_path):
     assert tool.long_functions(tmp_path) == []
     (tmp_path / "m.py").write_text(method(60))
     assert tool.long_functions(tmp_path) == [(f"{tmp_path.name}/m.py", 2, "C.m", 61)]
+
+
+# ---------------------------------------------------------------- imports
+
+def _module_imports() -> dict[str, set[str]]:
+    """ess_graph module -> ess_graph modules it imports when it is imported (TYPE_CHECKING left out)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    files = {".".join(p.relative_to(root).with_suffix("").parts).removesuffix(".__init__"): p
+             for p in (root / "ess_graph").rglob("*.py")}
+    edges: dict[str, set[str]] = {}
+    for mod, path in files.items():
+        pkg = mod if path.name == "__init__.py" else mod.rsplit(".", 1)[0]
+        found = set()
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                continue
+            for n in ast.walk(node) if isinstance(node, (ast.If, ast.Try)) else [node]:
+                if isinstance(n, ast.Import):
+                    found |= {a.name for a in n.names}
+                elif isinstance(n, ast.ImportFrom):
+                    base = pkg.split(".")[:len(pkg.split(".")) - n.level + 1] if n.level else []
+                    target = ".".join(base + ([n.module] if n.module else []))
+                    found |= {f"{target}.{a.name}" if f"{target}.{a.name}" in files else target
+                              for a in n.names}
+        edges[mod] = {m for m in found if m in files and m != mod}
+    return edges
+
+
+def test_no_import_cycle_between_modules():
+    edges = _module_imports()
+    assert "ess_graph.iris" in edges["ess_graph.model"]
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, todo = set(), [start]
+        while todo:
+            m = todo.pop()
+            if m == goal:
+                return True
+            if m not in seen:
+                seen.add(m)
+                todo += edges.get(m, ())
+        return False
+
+    cycles = sorted(f"{a} -> {b}" for a, targets in edges.items() for b in targets if reaches(b, a))
+    assert not cycles, cycles
+
+
+@pytest.mark.parametrize("order", ["ess_graph.iris, ess_graph.model", "ess_graph.model, ess_graph.iris"])
+def test_iris_and_model_import_in_either_order(order):
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "-c", f"import {order}"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
