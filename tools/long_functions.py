@@ -49,7 +49,6 @@ ALLOWED = frozenset({
     ("ess_graph/serve/app.py", "create_app"),
     ("ess_graph/serve/pool.py", "WorkerPool.run"),
     ("ess_graph/serve/openapi.py", "openapi_document"),
-    ("ess_graph/serve/testing.py", "_clipping"),
 })
 
 
