@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -48,6 +49,26 @@ def _syntax_error(e: SyntaxError, path: str) -> InputError:
     return InputError(f"invalid RDF: {msg}", source=path, line=line, column=col)
 
 
+def _rdf_file(p: str | os.PathLike) -> tuple[str, ox.RdfFormat, str]:
+    """(path, syntax, base IRI) of an RDF file; InputError if the extension is unknown or it is missing."""
+    path = str(p)
+    fmt = rdf_format(path)
+    if not os.path.isfile(path):
+        raise InputError("no such file", source=path)
+    return path, fmt, Path(path).resolve().as_uri()
+
+
+@contextmanager
+def _reading(path: str):
+    """Syntax and read errors of ``path`` as one-line :class:`InputError` with file:line:col."""
+    try:
+        yield
+    except SyntaxError as e:
+        raise _syntax_error(e, path) from None
+    except (OSError, ValueError) as e:
+        raise InputError(f"cannot read RDF: {e}", source=path) from None
+
+
 def load_files(paths: Iterable[str | os.PathLike], store: ox.Store | None = None) -> ox.Store:
     """Parse RDF files into an (in-memory by default) Oxigraph store.
 
@@ -56,17 +77,9 @@ def load_files(paths: Iterable[str | os.PathLike], store: ox.Store | None = None
     """
     store = store if store is not None else ox.Store()
     for p in paths:
-        path = str(p)
-        fmt = rdf_format(path)
-        if not os.path.isfile(path):
-            raise InputError("no such file", source=path)
-        base = Path(path).resolve().as_uri()
-        try:
+        path, fmt, base = _rdf_file(p)
+        with _reading(path):
             store.load(path=path, format=fmt, base_iri=base)
-        except SyntaxError as e:
-            raise _syntax_error(e, path) from None
-        except (OSError, ValueError) as e:
-            raise InputError(f"cannot read RDF: {e}", source=path) from None
     return store
 
 
@@ -74,25 +87,12 @@ def parse_to_rdflib(paths: Iterable[str | os.PathLike]) -> Graph:
     """Parse RDF files (checked by Oxigraph for precise errors) into one rdflib Graph."""
     g = Graph()
     with quiet_rdflib():
-        _parse_into(g, paths)
-    return g
-
-
-def _parse_into(g: Graph, paths) -> None:
-    for p in paths:
-        path = str(p)
-        fmt = rdf_format(path)
-        if not os.path.isfile(path):
-            raise InputError("no such file", source=path)
-        base = Path(path).resolve().as_uri()
-        try:
-            with open(path, "rb") as fh:
+        for p in paths:
+            path, fmt, base = _rdf_file(p)
+            with _reading(path), open(path, "rb") as fh:
                 for q in ox.parse(fh, format=fmt, base_iri=base):
                     g.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
-        except SyntaxError as e:
-            raise _syntax_error(e, path) from None
-        except (OSError, ValueError) as e:
-            raise InputError(f"cannot read RDF: {e}", source=path) from None
+    return g
 
 
 # -- term conversion -------------------------------------------------------
