@@ -12,15 +12,13 @@ import pyoxigraph as ox
 from .. import formats as registry
 from ..formats import DATASET_FORMATS, Format
 
-Fmt = Format  # the name used by the server's modules
-
 # name -> (Format, pyoxigraph format), in order of preference
 RESULT_FORMATS: dict[str, tuple[Format, ox.QueryResultsFormat]] = {
     n: (f, f.ox) for n, f in registry.RESULT_FORMATS.items()}
 GRAPH_FORMATS: dict[str, tuple[Format, ox.RdfFormat]] = {
     n: (f, f.ox) for n, f in registry.GRAPH_FORMATS.items()}
 
-__all__ = ["DATASET_FORMATS", "Fmt", "GRAPH_FORMATS", "NotAcceptable", "RESULT_FORMATS",
+__all__ = ["DATASET_FORMATS", "Format", "GRAPH_FORMATS", "NotAcceptable", "RESULT_FORMATS",
            "UPLOAD_FORMATS", "negotiate", "parse_accept", "prefers_html"]
 
 # Upload formats accepted by the Graph Store Protocol, by media type.
