@@ -269,3 +269,14 @@ def test_iris_and_model_import_in_either_order(order):
 
     p = subprocess.run([sys.executable, "-c", f"import {order}"], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
+
+
+def test_a_shapes_folder_reads_rdf_files_by_extension_and_skips_generic_ones(tmp_path):
+    from ess_graph.resources import shapes_dir
+    from ess_graph.validate import load_shapes
+
+    src = next(shapes_dir().glob("*.ttl"))
+    (tmp_path / "shapes.TTL").write_bytes(src.read_bytes())
+    (tmp_path / "notes.json").write_text("{not RDF", encoding="utf-8")
+    (tmp_path / "notes.xml").write_text("<not-rdf/>", encoding="utf-8")
+    assert load_shapes(tmp_path).source == str(tmp_path / "shapes.TTL")
