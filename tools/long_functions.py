@@ -37,11 +37,10 @@ ALLOWED = frozenset({
     # loading and curation
     ("ess_graph/pipeline.py", "load"),
     ("ess_graph/curation.py", "_apply_one"),
-    # territories: linker, tables, build script
+    # territories: linker, tables
     ("ess_graph/territories/linker.py", "TerritoryLinker._filter"),
     ("ess_graph/territories/linker.py", "TerritoryLinker._build"),
     ("ess_graph/territories/data.py", "load_data"),
-    ("ess_graph/territories/build.py", "from_cog"),
     # server: maps and pages, protocol handler, application set-up, worker pool, OpenAPI
     ("ess_graph/serve/pages.py", "map_svg"),
     ("ess_graph/serve/pages.py", "resource_page"),

