@@ -39,11 +39,12 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # demo_server: the test helpers
 
 from ess_graph.namespaces import sparql_prefix_block  # noqa: E402
 from ess_graph.queries import list_queries  # noqa: E402
 from ess_graph.serve.sparql_text import remote_targets  # noqa: E402
-from ess_graph.serve.testing import free_port, write_demo_store  # noqa: E402
+from demo_server import free_port, write_demo_store  # noqa: E402
 
 OXIGRAPH = Path(sys.executable).with_name("oxigraph")
 

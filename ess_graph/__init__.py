@@ -12,6 +12,10 @@ The stages follow the data's path, one module each::
     ess_graph.serve       HTTP SPARQL endpoint, saved-query API, resource pages
     ess_graph.export      dumps, DCAT, VoID, CSV, GeoJSON, GEXF; push to a remote store
 
+Ideas shared by several stages have one module each: ``names`` (accent folding,
+escaping), ``formats`` (RDF and result formats), ``geometry`` (WKT), ``rdf``
+(building triples), ``stats`` and ``void`` (statistics, VoID); see docs/architecture.md.
+
 ``ess_graph.api`` gathers the calls a notebook needs (each CLI command wraps one).
 """
 __version__ = "0.1.0"

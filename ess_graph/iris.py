@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from typing import TYPE_CHECKING
 
+from .names import strip_accents
 from .namespaces import ID
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -42,9 +42,7 @@ def short_hash(*parts: str, length: int = 12) -> str:
 
 def slugify(text: str, max_len: int = 80) -> str:
     """ASCII slug: accents stripped, lower case, words joined by '-'."""
-    s = unicodedata.normalize("NFKD", text)
-    s = "".join(c for c in s if not unicodedata.combining(c))
-    s = s.casefold().replace("œ", "oe").replace("æ", "ae").replace("ß", "ss")
+    s = strip_accents(text).casefold().replace("œ", "oe").replace("æ", "ae").replace("ß", "ss")
     s = re.sub(r"[^a-z0-9]+", "-", s).strip("-")
     if not s:
         return "x-" + short_hash(text, length=10)
@@ -127,8 +125,3 @@ def clipping_iri(c: "Clipping | str") -> str:
 
 def collection_iri(name: str) -> str:
     return ID + "collection/" + slugify(name)
-
-
-def concept_iri(scheme: str, label: str) -> str:
-    from .namespaces import CONCEPT
-    return f"{CONCEPT}{scheme}/{slugify(label)}"

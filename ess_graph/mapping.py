@@ -14,7 +14,7 @@ yields the same graph.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 import pyoxigraph as ox
 
@@ -560,8 +560,3 @@ def provenance_quads(extractions: Iterable[Extraction], started_at: str) -> list
         em.add(a, PROV.wasAssociatedWith, agent)
         em.add(a, PROV.startedAtTime, _lit(started_at, XSD.dateTime))
     return em.quads
-
-
-def dataset_quads(extractions: Iterable[Extraction]) -> Iterator[ox.Quad]:
-    for ex in extractions:
-        yield from extraction_quads(ex)

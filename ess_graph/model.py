@@ -15,6 +15,8 @@ import hashlib
 from dataclasses import dataclass, field, asdict
 from typing import Any
 
+from . import iris  # iris needs model's classes for type annotations only: no cycle
+
 ENTITY_TYPES = (
     "Person", "Organization", "Cooperative", "Mutual", "Association", "Network",
     "PublicBody", "Company", "Commune", "Intercommunality", "Department", "Region",
@@ -117,7 +119,6 @@ class Extraction:
 
     def to_jsonl_record(self) -> dict[str, Any]:
         """The record ../shared/tools/score_extraction.py reads."""
-        from . import iris
         ents = []
         for e in self.entities:
             ents.append({

@@ -17,7 +17,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import jinja2
+from rdflib import BNode, Literal, URIRef
+from rdflib.collection import Collection
+
+from . import vocab
 from .curie import curie
+from .errors import InputError
 from .namespaces import CONCEPT, ESS, PREFIXES
 
 __all__ = ["render_html", "write_html", "ontology_model"]
@@ -52,8 +58,6 @@ class _Model:
     """Plain-data view of the ontology graph, everything sorted."""
 
     def __init__(self, g) -> None:
-        from rdflib import URIRef
-
         self.g = g
         self.U = URIRef
         self.prefixes = _prefixes()
@@ -76,9 +80,6 @@ class _Model:
 
     def node(self, n) -> dict[str, Any]:
         """A resource reference: a link, or an OWL union of links."""
-        from rdflib import BNode, URIRef
-        from rdflib.collection import Collection
-
         if isinstance(n, URIRef):
             iri = str(n)
             return {"kind": "iri", "iri": iri, "label": self.qname(iri), "href": self.href(iri),
@@ -97,8 +98,6 @@ class _Model:
         return sorted(out, key=_node_key)
 
     def texts(self, s, ns: str, name: str) -> dict[str, list[str]]:
-        from rdflib import Literal
-
         out: dict[str, list[str]] = {}
         for o in self.g.objects(s, self.u(ns, name)):
             if isinstance(o, Literal):
@@ -110,8 +109,6 @@ class _Model:
 
     # -- sections --------------------------------------------------------
     def build(self) -> dict[str, Any]:
-        from rdflib import URIRef
-
         g = self.g
         rdf_type = self.u(_RDF, "type")
         self.scheme_names = {str(s)[len(CONCEPT):] for s in g.subjects(rdf_type, self.u(_SKOS, "ConceptScheme"))
@@ -192,8 +189,6 @@ class _Model:
         return d
 
     def _disjoint_with(self, s) -> list[dict[str, Any]]:
-        from rdflib.collection import Collection
-
         out = {str(o) for o in self.g.objects(s, self.u(_OWL, "disjointWith"))}
         for adc in self.g.subjects(self.u(_RDF, "type"), self.u(_OWL, "AllDisjointClasses")):
             members = self.g.value(adc, self.u(_OWL, "members"))
@@ -205,8 +200,6 @@ class _Model:
         return sorted((self.node(self.U(x)) for x in out), key=_node_key)
 
     def _range_of(self, s) -> list[dict[str, Any]]:
-        from rdflib.collection import Collection
-
         found = set()
         for p, r in self.g.subject_objects(self.u(_RDFS, "range")):
             if r == s:
@@ -276,11 +269,8 @@ def _node_key(n: dict[str, Any]) -> tuple[str, str]:
 
 def ontology_model(ontology_dir: Path | None = None) -> dict[str, Any]:
     """The data the HTML page is made from (classes, properties, schemes…)."""
-    from . import vocab
-
     paths = None if ontology_dir is None else sorted(Path(ontology_dir).glob("*.ttl"))
     if paths is not None and not paths:
-        from .errors import InputError
         raise InputError("no ontology files (*.ttl) found", source=str(ontology_dir))
     g = vocab.load_graph(paths)
     return _Model(g).build()
@@ -292,8 +282,6 @@ def render_html(ontology_dir: Path | None = None) -> str:
     ``ontology_dir`` defaults to the bundled ontology folder
     (:func:`ess_graph.resources.ontology_dir`).
     """
-    import jinja2
-
     model = ontology_model(ontology_dir)
     env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True,
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)

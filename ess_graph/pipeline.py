@@ -30,10 +30,9 @@ from .mapping import activity_iri, extraction_quads, provenance_quads
 from .model import Extraction
 from .namespaces import ESS, ID, PREFIXES
 from .resources import sample_dir
-from .store import PROVENANCE_GRAPH, GraphStore
+from .store import LATEST_LOAD, PROVENANCE_GRAPH, GraphStore
 
 ON_INVALID = ("skip", "keep", "abort")
-LATEST_LOAD = ID + "load/latest"
 #: the journal of a batched load in progress (removed by the load's last transaction)
 LOAD_JOURNAL = ID + "load/journal"
 #: loads of at most this many clippings are written in one transaction unless told otherwise

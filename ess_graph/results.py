@@ -1,28 +1,15 @@
 """Turn query results into text: tables for people, standard formats for tools."""
 from __future__ import annotations
 
-
 import pyoxigraph as ox
 
 from .errors import QueryError
 from .curie import term_text
+from .formats import GRAPH_FORMATS as GRAPHS, RESULT_FORMATS, WRITABLE_GRAPH_FORMATS
 from .namespaces import PREFIXES
 
-SELECT_FORMATS = {
-    "json": ox.QueryResultsFormat.JSON,
-    "xml": ox.QueryResultsFormat.XML,
-    "csv": ox.QueryResultsFormat.CSV,
-    "tsv": ox.QueryResultsFormat.TSV,
-}
-GRAPH_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "nquads": ox.RdfFormat.N_QUADS,
-    "trig": ox.RdfFormat.TRIG,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-}
-ALL_FORMATS = ("table", *SELECT_FORMATS, *GRAPH_FORMATS)
+SELECT_FORMATS = {n: f.ox for n, f in RESULT_FORMATS.items()}
+GRAPH_FORMATS = {n: GRAPHS[n].ox for n in WRITABLE_GRAPH_FORMATS}
 
 
 def compact(term) -> str:

@@ -22,6 +22,7 @@ from .namespaces import ID, PREFIXES
 DEFAULT_STORE_DIR = "essgraph-store"
 ENV_STORE = "ESSGRAPH_STORE"
 PROVENANCE_GRAPH = ID + "graph/provenance"
+LATEST_LOAD = ID + "load/latest"  # in the provenance graph: ess:changedGraph of the last load
 CURATION_GRAPH = ID + "graph/curation"
 REFERENCE_GRAPH_PREFIX = ID + "graph/reference/"
 
@@ -184,10 +185,6 @@ class GraphStore:
         shutil.rmtree(trash, ignore_errors=True)
         self.store = ox.Store(str(path))
         return True
-
-    def add_graph_from_file(self, graph: str, path: str | os.PathLike, fmt: ox.RdfFormat) -> None:
-        """Load a (large) RDF file into ``graph`` in one transaction."""
-        self.store.load(path=str(path), format=fmt, to_graph=ox.NamedNode(graph))
 
     def flush(self) -> None:
         if not self.read_only:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ess_graph.serve.testing import ServerProcess, write_demo_store
+from demo_server import ServerProcess, write_demo_store
 
 CHROMIUM = os.environ.get("ESSGRAPH_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

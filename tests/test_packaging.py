@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import ess_graph
 from ess_graph import resources
 
@@ -42,3 +44,34 @@ def test_commands_work_from_any_directory(tmp_path):
     rec = json.loads(p.stdout)
     assert any(e.get("insee") == "14118" for e in rec["entities"])
     assert any("RTES" in e["aliases"] and e["type"] == "Network" for e in rec["entities"])
+
+
+def test_the_package_holds_runtime_code_only():
+    """Test helpers live in tests/ and build scripts in tools/: no module of the package imports a
+    test library, and none runs as a script but the CLI and the server's worker process."""
+    import ast
+
+    pkg = Path(ess_graph.__file__).resolve().parent
+    scripts, test_imports = [], []
+    for p in sorted(pkg.rglob("*.py")):
+        rel = p.relative_to(pkg).as_posix()
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                names = []
+            if any(n.split(".")[0] in ("pytest", "playwright", "demo_server") for n in names):
+                test_imports.append(rel)
+            if isinstance(node, ast.If) and ast.unparse(node.test) == "__name__ == '__main__'":
+                scripts.append(rel)
+    assert scripts == ["cli/__init__.py", "serve/worker.py"]
+    assert not test_imports
+    assert not (pkg / "serve" / "testing.py").exists()
+    assert not (pkg / "territories" / "build.py").exists()
+    root = pkg.parent
+    if not (root / "tools").is_dir():  # an installed wheel: no checkout around it
+        pytest.skip("tools/ and tests/ are in the source checkout only")
+    assert (root / "tools" / "build_territories.py").is_file()
+    assert (root / "tests" / "demo_server.py").is_file()

@@ -20,7 +20,7 @@ from rdflib.collection import Collection
 from rdflib.compare import isomorphic
 
 from ess_graph.serve import create_app
-from ess_graph.serve.testing import ServerThread
+from demo_server import ServerThread
 
 HERE = Path(__file__).resolve().parent / "conformance"
 PROTOCOL = HERE / "sparql11-protocol" / "manifest.ttl"

@@ -16,7 +16,7 @@ import pytest
 
 from ess_graph.errors import StoreError
 from ess_graph.serve import create_app
-from ess_graph.serve.testing import ServerThread, write_demo_store
+from demo_server import ServerThread, write_demo_store
 
 COOP = "https://w3id.org/essgraph/id/org/cooperative-alpine"
 COMMUNE = "https://w3id.org/essgraph/id/territory/commune/05065"
@@ -392,7 +392,7 @@ def _cli(*args, **kw):
 
 def test_cli_serve_runs_uvicorn_and_stops(demo):
     import time
-    from ess_graph.serve.testing import free_port
+    from demo_server import free_port
     port = free_port()
     proc = _cli("--store", str(demo / "store"), "--port", str(port), "--workers", "1", "--timeout", "5")
     try:

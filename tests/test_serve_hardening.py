@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ess_graph.serve.testing import ServerProcess, write_demo_store
+from demo_server import ServerProcess, write_demo_store
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

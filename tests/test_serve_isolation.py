@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ess_graph.serve.testing import ServerProcess, write_demo_store
+from demo_server import ServerProcess, write_demo_store
 
 ENDLESS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?x ?y }"
 HUNGRY = "SELECT ?a ?d WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f"

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from ess_graph.serve import create_app
-from ess_graph.serve.testing import ServerThread, write_demo_store
+from demo_server import ServerThread, write_demo_store
 
 ENDLESS = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?x ?y }")
 

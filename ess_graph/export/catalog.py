@@ -11,12 +11,15 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from .. import __version__
+from .. import __version__, geometry
 from ..iris import short_hash, slugify
+from ..formats import GRAPH_FORMATS, by_media_type
 from ..namespaces import ID, PREFIXES
+from ..rdf import literal
+from ..stats import LINK_TARGETS, StoreStats
+from ..void import describe_dataset
 from .rdfbuild import (ADMS, DCAT, DCATAP, DCT, FOAF, GEO, LOCN, SKOS, SPDX, VCARD, VOID,
-                       GraphBuilder, Lit, date, integer)
-from .stats import LINK_TARGETS, StoreStats
+                       GraphBuilder, date, integer)
 
 ETALAB_LICENCE = "https://www.etalab.gouv.fr/licence-ouverte-open-licence"
 IANA = "https://www.iana.org/assignments/media-types/"
@@ -26,7 +29,7 @@ EU_FREQ = "http://publications.europa.eu/resource/authority/frequency/"
 EU_LANG = "http://publications.europa.eu/resource/authority/language/"
 EU_COUNTRY = "http://publications.europa.eu/resource/authority/country/"
 EU_AVAILABILITY = "http://publications.europa.eu/resource/authority/planned-availability/"
-CRS84 = "<http://www.opengis.net/def/crs/OGC/1.3/CRS84> "
+CRS84 = geometry.CRS84 + " "
 RDFS_LABEL = PREFIXES["rdfs"] + "label"
 
 THEME_LABELS = {
@@ -90,35 +93,34 @@ class FileInfo:
     extra: dict = field(default_factory=dict)
 
 
-def _period(stats: StoreStats) -> tuple[str | None, str | None]:
-    return stats.first_date, stats.last_date
-
-
 def version_of(nquads_sha256: str) -> str:
     return f"{__version__}+{nquads_sha256[:12]}"
 
 
-def _common_dataset_terms(g: GraphBuilder, ds: str, meta: ExportMetadata, stats: StoreStats) -> None:
-    g.add(ds, DCT + "title", Lit(meta.title, lang="fr"))
-    g.add(ds, DCT + "description", Lit(meta.description, lang="fr"))
-
-
 def build_catalog(meta: ExportMetadata, stats: StoreStats, files: list[FileInfo], *,
                   nquads_sha256: str, base_url: str) -> GraphBuilder:
+    """The DCAT catalog: the catalog, its publisher and themes, the dataset and its distributions."""
     g = GraphBuilder()
     ds = meta.dataset_iri()
     cat = f"{ID}catalog"
-    pub = meta.publisher_iri()
-    lic = meta.licence
-    first, last = _period(stats)
+    _catalog(g, cat, ds, meta, stats.last_date)
+    _publisher_licence_themes(g, meta)
+    _dataset(g, ds, meta, stats, nquads_sha256)
+    _spatial(g, ds, stats.bbox)
+    _contact_point(g, ds, meta)
+    if meta.sparql_endpoint:
+        _sparql_service(g, cat, ds, meta)
+    _distributions(g, ds, meta.licence, files, stats.last_date)
+    return g
 
-    # catalog
+
+def _catalog(g: GraphBuilder, cat: str, ds: str, meta: ExportMetadata, last: str | None) -> None:
     g.type(cat, DCAT + "Catalog")
-    g.add(cat, DCT + "title", Lit(f"Catalogue {meta.dataset_id}", lang="fr"))
+    g.add(cat, DCT + "title", literal(f"Catalogue {meta.dataset_id}", lang="fr"))
     g.add(cat, DCT + "description",
-          Lit(f"Catalogue DCAT du jeu de données {meta.dataset_id} et de ses distributions.", lang="fr"))
-    g.add(cat, DCT + "publisher", pub)
-    g.add(cat, DCT + "license", lic)
+          literal(f"Catalogue DCAT du jeu de données {meta.dataset_id} et de ses distributions.", lang="fr"))
+    g.add(cat, DCT + "publisher", meta.publisher_iri())
+    g.add(cat, DCT + "license", meta.licence)
     g.add(cat, DCT + "language", EU_LANG + meta.language)
     g.add(cat, DCAT + "dataset", ds)
     g.add(cat, DCAT + "themeTaxonomy", EU_THEME[:-1])
@@ -128,40 +130,47 @@ def build_catalog(meta: ExportMetadata, stats: StoreStats, files: list[FileInfo]
     if last:
         g.add(cat, DCT + "modified", date(last))
 
-    # publisher, licence, vocabularies used as objects
+
+def _publisher_licence_themes(g: GraphBuilder, meta: ExportMetadata) -> None:
+    """The publisher, the licence and the vocabularies used as objects."""
+    pub, lic = meta.publisher_iri(), meta.licence
     g.type(pub, FOAF + "Agent", FOAF + "Organization")
-    g.add(pub, FOAF + "name", Lit(meta.publisher_name))
+    g.add(pub, FOAF + "name", literal(meta.publisher_name))
     g.type(lic, DCT + "LicenseDocument")
-    g.add(lic, DCT + "title", Lit("Licence Ouverte / Open Licence version 2.0", lang="fr"))
-    g.add(lic, DCT + "identifier", Lit("etalab-2.0"))
+    g.add(lic, DCT + "title", literal("Licence Ouverte / Open Licence version 2.0", lang="fr"))
+    g.add(lic, DCT + "identifier", literal("etalab-2.0"))
     g.type(EU_LANG + meta.language, DCT + "LinguisticSystem")
     g.type(EU_THEME[:-1], SKOS + "ConceptScheme")
-    g.add(EU_THEME[:-1], DCT + "title", Lit("Data theme", lang="en"))
+    g.add(EU_THEME[:-1], DCT + "title", literal("Data theme", lang="en"))
     for code in meta.themes:
         t = EU_THEME + code
         g.type(t, SKOS + "Concept")
         fr, en = THEME_LABELS.get(code, (code, code))
-        g.add(t, SKOS + "prefLabel", Lit(fr, lang="fr"))
-        g.add(t, SKOS + "prefLabel", Lit(en, lang="en"))
+        g.add(t, SKOS + "prefLabel", literal(fr, lang="fr"))
+        g.add(t, SKOS + "prefLabel", literal(en, lang="en"))
         g.add(t, SKOS + "inScheme", EU_THEME[:-1])
 
-    # dataset
+
+def _dataset(g: GraphBuilder, ds: str, meta: ExportMetadata, stats: StoreStats, nquads_sha256: str) -> None:
+    pub = meta.publisher_iri()
+    first, last = stats.first_date, stats.last_date
     g.type(ds, DCAT + "Dataset")
-    _common_dataset_terms(g, ds, meta, stats)
-    g.add(ds, DCT + "identifier", Lit(ds))
+    g.add(ds, DCT + "title", literal(meta.title, lang="fr"))
+    g.add(ds, DCT + "description", literal(meta.description, lang="fr"))
+    g.add(ds, DCT + "identifier", literal(ds))
     ident = ds + "#identifier"
     g.add(ds, ADMS + "identifier", ident)
     g.type(ident, ADMS + "Identifier")
-    g.add(ident, SKOS + "notation", Lit(meta.dataset_id))
+    g.add(ident, SKOS + "notation", literal(meta.dataset_id))
     g.add(ds, DCT + "publisher", pub)
     g.add(ds, DCT + "creator", pub)
-    g.add(ds, DCT + "license", lic)
+    g.add(ds, DCT + "license", meta.licence)
     g.add(ds, DCT + "language", EU_LANG + meta.language)
     g.add(ds, DCT + "accrualPeriodicity", EU_FREQ + "IRREG")
     g.type(EU_FREQ + "IRREG", DCT + "Frequency")
-    g.add(ds, DCAT + "version", Lit(version_of(nquads_sha256)))
+    g.add(ds, DCAT + "version", literal(version_of(nquads_sha256)))
     for kw in meta.keywords:
-        g.add(ds, DCAT + "keyword", Lit(kw, lang="fr"))
+        g.add(ds, DCAT + "keyword", literal(kw, lang="fr"))
     for code in meta.themes:
         g.add(ds, DCAT + "theme", EU_THEME + code)
     if meta.landing_page:
@@ -175,104 +184,106 @@ def build_catalog(meta: ExportMetadata, stats: StoreStats, files: list[FileInfo]
         g.type(per, DCT + "PeriodOfTime")
         g.add(per, DCAT + "startDate", date(first))
         g.add(per, DCAT + "endDate", date(last))
-    # spatial coverage: France, plus the bounding box of the territories the clippings cover
+
+
+def _spatial(g: GraphBuilder, ds: str, bbox: tuple[float, float, float, float] | None) -> None:
+    """Spatial coverage: France, plus the bounding box of the territories the clippings cover."""
     fra = EU_COUNTRY + "FRA"
     g.add(ds, DCT + "spatial", fra)
     g.type(fra, DCT + "Location")
-    g.add(fra, SKOS + "prefLabel", Lit("France", lang="fr"))
-    if stats.bbox:
-        x0, y0, x1, y1 = (round(v, 6) for v in stats.bbox)
-        loc = ds + "#spatial"
-        g.add(ds, DCT + "spatial", loc)
-        g.type(loc, DCT + "Location")
-        poly = f"POLYGON(({x0} {y0}, {x1} {y0}, {x1} {y1}, {x0} {y1}, {x0} {y0}))"
-        g.add(loc, DCAT + "bbox", Lit(CRS84 + poly, GEO + "wktLiteral"))
-        g.add(loc, DCAT + "centroid",
-              Lit(f"{CRS84}POINT({round((x0 + x1) / 2, 6)} {round((y0 + y1) / 2, 6)})", GEO + "wktLiteral"))
-        geom = ds + "#geometry"
-        g.add(loc, LOCN + "geometry", geom)
-        g.type(geom, LOCN + "Geometry")
-        g.add(geom, GEO + "asWKT", Lit(CRS84 + poly, GEO + "wktLiteral"))
+    g.add(fra, SKOS + "prefLabel", literal("France", lang="fr"))
+    if not bbox:
+        return
+    x0, y0, x1, y1 = (round(v, 6) for v in bbox)
+    loc = ds + "#spatial"
+    g.add(ds, DCT + "spatial", loc)
+    g.type(loc, DCT + "Location")
+    poly = f"POLYGON(({x0} {y0}, {x1} {y0}, {x1} {y1}, {x0} {y1}, {x0} {y0}))"
+    g.add(loc, DCAT + "bbox", literal(CRS84 + poly, GEO + "wktLiteral"))
+    g.add(loc, DCAT + "centroid",
+          literal(f"{CRS84}POINT({round((x0 + x1) / 2, 6)} {round((y0 + y1) / 2, 6)})", GEO + "wktLiteral"))
+    geom = ds + "#geometry"
+    g.add(loc, LOCN + "geometry", geom)
+    g.type(geom, LOCN + "Geometry")
+    g.add(geom, GEO + "asWKT", literal(CRS84 + poly, GEO + "wktLiteral"))
 
-    # contact point
+
+def _contact_point(g: GraphBuilder, ds: str, meta: ExportMetadata) -> None:
     cp = ds + "#contact"
     g.add(ds, DCAT + "contactPoint", cp)
     g.type(cp, VCARD + "Kind", VCARD + "Organization")
-    g.add(cp, VCARD + "fn", Lit(meta.contact_name or meta.publisher_name))
+    g.add(cp, VCARD + "fn", literal(meta.contact_name or meta.publisher_name))
     if meta.contact_email:
         g.add(cp, VCARD + "hasEmail", "mailto:" + meta.contact_email)
     if meta.contact_url:
         g.add(cp, VCARD + "hasURL", meta.contact_url)
 
-    # SPARQL endpoint as a data service
-    if meta.sparql_endpoint:
-        svc = ds + "#sparql"
-        g.add(cat, DCAT + "service", svc)
-        g.type(svc, DCAT + "DataService")
-        g.add(svc, DCT + "title", Lit(f"Point d'accès SPARQL {meta.dataset_id}", lang="fr"))
-        g.add(svc, DCAT + "endpointURL", meta.sparql_endpoint)
-        # DCAT-AP 3.0.1 ranges.ttl asks for an explicit rdfs:Resource type here
-        g.type(meta.sparql_endpoint, PREFIXES["rdfs"] + "Resource")
-        g.add(svc, DCAT + "servesDataset", ds)
-        g.add(svc, DCT + "conformsTo", "https://www.w3.org/TR/sparql11-protocol/")
-        g.type("https://www.w3.org/TR/sparql11-protocol/", DCT + "Standard")
-        g.add(svc, DCT + "license", lic)
 
-    # distributions
-    gzip_type = IANA + "application/gzip"
-    avail = EU_AVAILABILITY + "STABLE"
+def _sparql_service(g: GraphBuilder, cat: str, ds: str, meta: ExportMetadata) -> None:
+    """The SPARQL endpoint as a data service."""
+    svc = ds + "#sparql"
+    g.add(cat, DCAT + "service", svc)
+    g.type(svc, DCAT + "DataService")
+    g.add(svc, DCT + "title", literal(f"Point d'accès SPARQL {meta.dataset_id}", lang="fr"))
+    g.add(svc, DCAT + "endpointURL", meta.sparql_endpoint)
+    # DCAT-AP 3.0.1 ranges.ttl asks for an explicit rdfs:Resource type here
+    g.type(meta.sparql_endpoint, PREFIXES["rdfs"] + "Resource")
+    g.add(svc, DCAT + "servesDataset", ds)
+    g.add(svc, DCT + "conformsTo", "https://www.w3.org/TR/sparql11-protocol/")
+    g.type("https://www.w3.org/TR/sparql11-protocol/", DCT + "Standard")
+    g.add(svc, DCT + "license", meta.licence)
+
+
+def _distributions(g: GraphBuilder, ds: str, lic: str, files: list[FileInfo], last: str | None) -> None:
+    """A distribution per data file, a ``foaf:page`` per documentation file."""
     for f in files:
         if not f.distribution:
             g.add(ds, FOAF + "page", f.url)
             g.type(f.url, FOAF + "Document")
-            g.add(f.url, DCT + "title", Lit(f.title, lang="fr"))
-            continue
-        d = f"{ds}/distribution/{slugify(f.path)}"
-        g.add(ds, DCAT + "distribution", d)
-        g.type(d, DCAT + "Distribution")
-        g.add(d, DCT + "title", Lit(f.title, lang="fr"))
-        g.add(d, DCT + "description", Lit(f.description, lang="fr"))
-        g.add(d, DCT + "identifier", Lit(d))
-        g.add(d, DCAT + "downloadURL", f.url)
-        g.add(d, DCAT + "accessURL", f.url)
-        mt = IANA + f.media_type
-        g.add(d, DCAT + "mediaType", mt)
-        g.type(mt, DCT + "MediaType")
-        if f.file_type:
-            ft = EU_FILE_TYPE + f.file_type
-            g.add(d, DCT + "format", ft)
-            g.type(ft, DCT + "MediaTypeOrExtent")
-        if f.compressed:
-            g.add(d, DCAT + "compressFormat", gzip_type)
-            g.type(gzip_type, DCT + "MediaType")
-        g.add(d, DCAT + "byteSize", integer(f.size, "nonNegativeInteger"))
-        ck = d + "#checksum"
-        g.add(d, SPDX + "checksum", ck)
-        g.type(ck, SPDX + "Checksum")
-        g.add(ck, SPDX + "algorithm", SPDX + "checksumAlgorithm_sha256")
-        g.add(ck, SPDX + "checksumValue", Lit(f.sha256, "http://www.w3.org/2001/XMLSchema#hexBinary"))
-        g.add(d, DCT + "license", lic)
-        g.add(d, DCATAP + "availability", avail)
-        for std in f.conforms_to:
-            g.add(d, DCT + "conformsTo", std)
-            g.type(std, DCT + "Standard")
-        if last:
-            g.add(d, DCT + "issued", date(last))
-            g.add(d, DCT + "modified", date(last))
+            g.add(f.url, DCT + "title", literal(f.title, lang="fr"))
+        else:
+            _distribution(g, ds, lic, f, last)
     g.type(SPDX + "checksumAlgorithm_sha256", SPDX + "ChecksumAlgorithm")
-    g.type(avail, SKOS + "Concept")
-    g.add(avail, SKOS + "prefLabel", Lit("stable", lang="en"))
-    return g
+    g.type(EU_AVAILABILITY + "STABLE", SKOS + "Concept")
+    g.add(EU_AVAILABILITY + "STABLE", SKOS + "prefLabel", literal("stable", lang="en"))
+
+
+def _distribution(g: GraphBuilder, ds: str, lic: str, f: FileInfo, last: str | None) -> None:
+    d = f"{ds}/distribution/{slugify(f.path)}"
+    g.add(ds, DCAT + "distribution", d)
+    g.type(d, DCAT + "Distribution")
+    g.add(d, DCT + "title", literal(f.title, lang="fr"))
+    g.add(d, DCT + "description", literal(f.description, lang="fr"))
+    g.add(d, DCT + "identifier", literal(d))
+    g.add(d, DCAT + "downloadURL", f.url)
+    g.add(d, DCAT + "accessURL", f.url)
+    mt = IANA + f.media_type
+    g.add(d, DCAT + "mediaType", mt)
+    g.type(mt, DCT + "MediaType")
+    if f.file_type:
+        ft = EU_FILE_TYPE + f.file_type
+        g.add(d, DCT + "format", ft)
+        g.type(ft, DCT + "MediaTypeOrExtent")
+    if f.compressed:
+        g.add(d, DCAT + "compressFormat", IANA + "application/gzip")
+        g.type(IANA + "application/gzip", DCT + "MediaType")
+    g.add(d, DCAT + "byteSize", integer(f.size, "nonNegativeInteger"))
+    ck = d + "#checksum"
+    g.add(d, SPDX + "checksum", ck)
+    g.type(ck, SPDX + "Checksum")
+    g.add(ck, SPDX + "algorithm", SPDX + "checksumAlgorithm_sha256")
+    g.add(ck, SPDX + "checksumValue", literal(f.sha256, "http://www.w3.org/2001/XMLSchema#hexBinary"))
+    g.add(d, DCT + "license", lic)
+    g.add(d, DCATAP + "availability", EU_AVAILABILITY + "STABLE")
+    for std in f.conforms_to:
+        g.add(d, DCT + "conformsTo", std)
+        g.type(std, DCT + "Standard")
+    if last:
+        g.add(d, DCT + "issued", date(last))
+        g.add(d, DCT + "modified", date(last))
 
 
 # ---------------------------------------------------------------- VoID
-FORMAT_FEATURES = {
-    "application/n-quads": "http://www.w3.org/ns/formats/N-Quads",
-    "application/trig": "http://www.w3.org/ns/formats/TriG",
-    "text/turtle": "http://www.w3.org/ns/formats/Turtle",
-    "application/n-triples": "http://www.w3.org/ns/formats/N-Triples",
-    "application/ld+json": "http://www.w3.org/ns/formats/JSON-LD",
-}
 EXTERNAL_DATASETS = {
     "insee": ("Code officiel géographique (INSEE, linked data)", "https://rdf.insee.fr/",
               "https://rdf.insee.fr/sparql"),
@@ -280,63 +291,44 @@ EXTERNAL_DATASETS = {
 }
 
 
-def _vocabularies(iris) -> list[str]:
-    namespaces = sorted(set(PREFIXES.values()), key=len, reverse=True)
-    used = set()
-    for iri in iris:
-        for ns in namespaces:
-            if iri.startswith(ns):
-                used.add(ns)
-                break
-    return sorted(used)
-
-
 def build_void(meta: ExportMetadata, stats: StoreStats, dumps: list[FileInfo]) -> GraphBuilder:
+    """The export's VoID: the store's figures, its dumps, subsets and link sets."""
     g = GraphBuilder()
     ds = meta.dataset_iri()
-    g.type(ds, VOID + "Dataset")
-    g.add(ds, DCT + "title", Lit(meta.title, lang="fr"))
+    describe_dataset(g, ds, triples=stats.quads, distinct_subjects=stats.distinct_subjects,
+                     classes=stats.classes, properties=stats.properties,
+                     partition_iri=lambda kind, _i, iri: f"{ds}/void/{kind}/{short_hash(iri)}")
+    g.add(ds, DCT + "title", literal(meta.title, lang="fr"))
     g.add(ds, DCT + "license", meta.licence)
     g.add(ds, DCT + "publisher", meta.publisher_iri())
     if stats.last_date:
         g.add(ds, DCT + "modified", date(stats.last_date))
-    g.add(ds, VOID + "uriSpace", Lit(ID))
-    g.add(ds, VOID + "triples", stats.quads)
+    g.add(ds, VOID + "uriSpace", literal(ID))
     g.add(ds, VOID + "entities", stats.entities)
-    g.add(ds, VOID + "classes", len(stats.classes))
-    g.add(ds, VOID + "properties", len(stats.properties))
-    g.add(ds, VOID + "distinctSubjects", stats.distinct_subjects)
     g.add(ds, VOID + "distinctObjects", stats.distinct_objects)
-    g.add(ds, RDFS_LABEL, Lit(f"{stats.triples} distinct triples in the union of all graphs; "
-                              f"{stats.quads} quads; {stats.clipping_count} clipping graphs", lang="en"))
+    g.add(ds, RDFS_LABEL, literal(f"{stats.triples} distinct triples in the union of all graphs; "
+                                  f"{stats.quads} quads; {stats.clipping_count} clipping graphs", lang="en"))
     if meta.sparql_endpoint:
         g.add(ds, VOID + "sparqlEndpoint", meta.sparql_endpoint)
     for f in dumps:
         g.add(ds, VOID + "dataDump", f.url)
-        if f.media_type in FORMAT_FEATURES:
-            g.add(ds, VOID + "feature", FORMAT_FEATURES[f.media_type])
-    for ns in _vocabularies(list(stats.classes) + list(stats.properties)):
-        g.add(ds, VOID + "vocabulary", ns)
+        fmt = by_media_type(f.media_type, GRAPH_FORMATS)
+        if fmt is not None:
+            g.add(ds, VOID + "feature", fmt.iri)
+    _void_subsets(g, ds, stats)
+    _void_linksets(g, ds, stats)
+    return g
 
-    for cls, n in sorted(stats.classes.items()):
-        part = f"{ds}/void/class/{short_hash(cls)}"
-        g.add(ds, VOID + "classPartition", part)
-        g.add(part, VOID + "class", cls)
-        g.add(part, VOID + "entities", n)
-    for prop, n in sorted(stats.properties.items()):
-        part = f"{ds}/void/property/{short_hash(prop)}"
-        g.add(ds, VOID + "propertyPartition", part)
-        g.add(part, VOID + "property", prop)
-        g.add(part, VOID + "triples", n)
 
-    # subsets: the clipping graphs together, and each other graph on its own
+def _void_subsets(g: GraphBuilder, ds: str, stats: StoreStats) -> None:
+    """The clipping graphs together, and each other graph on its own."""
     clip_prefix = ID + "clipping/"
     clip_triples = sum(n for gname, n in stats.graph_sizes.items() if gname.startswith(clip_prefix))
     if clip_triples:
         sub = f"{ds}/void/subset/clippings"
         g.add(ds, VOID + "subset", sub)
         g.type(sub, VOID + "Dataset")
-        g.add(sub, DCT + "title", Lit(f"{stats.clipping_count} clipping graphs (one named graph per clipping)", lang="en"))
+        g.add(sub, DCT + "title", literal(f"{stats.clipping_count} clipping graphs (one named graph per clipping)", lang="en"))
         g.add(sub, VOID + "triples", clip_triples)
     for gname, n in sorted(stats.graph_sizes.items()):
         if gname.startswith(clip_prefix) or n == 0:
@@ -345,12 +337,14 @@ def build_void(meta: ExportMetadata, stats: StoreStats, dumps: list[FileInfo]) -
         sub = f"{ds}/void/subset/{key}"
         g.add(ds, VOID + "subset", sub)
         g.type(sub, VOID + "Dataset")
-        g.add(sub, DCT + "title", Lit("default graph" if gname == "" else f"named graph <{gname}>", lang="en"))
+        g.add(sub, DCT + "title", literal("default graph" if gname == "" else f"named graph <{gname}>", lang="en"))
         if gname:
             g.add(sub, "http://www.w3.org/ns/sparql-service-description#name", gname)
         g.add(sub, VOID + "triples", n)
 
-    # link sets to INSEE and Wikidata
+
+def _void_linksets(g: GraphBuilder, ds: str, stats: StoreStats) -> None:
+    """Link sets to INSEE and Wikidata, one per predicate, and the external datasets they point to."""
     targets_used = set()
     for (target, pred), n in sorted(stats.linksets.items()):
         targets_used.add(target)
@@ -366,11 +360,10 @@ def build_void(meta: ExportMetadata, stats: StoreStats, dumps: list[FileInfo]) -
         ext = f"{ID}dataset/external/{target}"
         title, home, sparql = EXTERNAL_DATASETS[target]
         g.type(ext, VOID + "Dataset")
-        g.add(ext, DCT + "title", Lit(title))
+        g.add(ext, DCT + "title", literal(title))
         g.add(ext, FOAF + "homepage", home)
-        g.add(ext, VOID + "uriSpace", Lit(LINK_TARGETS[target]))
+        g.add(ext, VOID + "uriSpace", literal(LINK_TARGETS[target]))
         g.add(ext, VOID + "sparqlEndpoint", sparql)
-    return g
 
 
 def sha256_file(path) -> str:

@@ -6,6 +6,7 @@ from collections import defaultdict
 from xml.sax.saxutils import escape, quoteattr
 
 from ..curie import curie
+from ..geometry import parse_wkt
 from ..namespaces import ESS
 from .views import Views
 
@@ -16,16 +17,9 @@ GOVERNS = ESS + "governs"
 
 def _geometry(t) -> dict | None:
     if t.geometry_wkt:
-        try:
-            from shapely import wkt as shapely_wkt
-            from shapely.geometry import mapping
-            text = t.geometry_wkt
-            if text.startswith("<"):
-                text = text.split(">", 1)[1].strip()
-            geom = mapping(shapely_wkt.loads(text))
-            return json.loads(json.dumps(geom))  # tuples -> lists
-        except Exception:  # unparsable geometry: fall back to the centroid
-            pass
+        geom = parse_wkt(t.geometry_wkt)
+        if geom is not None:  # else unparsable: fall back to the outline or the centroid
+            return geom
     if t.kind in ("Commune", "Departement", "Region") and t.code_insee:
         # simplified outline bundled in data/geo (IGN Admin Express, Licence Ouverte 2.0),
         # keyed like the IRI (a commune déléguée may carry a -comd/-coma suffix)

@@ -1,12 +1,12 @@
-"""A tiny helper to build the metadata graphs (DCAT, VoID) as pyoxigraph triples."""
+"""Namespaces, literals and the triple collector of the metadata graphs (DCAT, VoID)."""
 from __future__ import annotations
 
 import pyoxigraph as ox
 
 from ..namespaces import PREFIXES
+from ..rdf import Triples, literal
 
 XSD = PREFIXES["xsd"]
-RDF_TYPE = PREFIXES["rdf"] + "type"
 
 # written where a download URL is relative to the export folder (no --base-url);
 # removed from the serialised text so that the IRIs stay relative and resolve
@@ -50,58 +50,17 @@ LOCN = META_PREFIXES["locn"]
 GEO = META_PREFIXES["geo"]
 
 
-class Lit:
-    """A literal waiting to become an :class:`ox.Literal`."""
-
-    __slots__ = ("value", "datatype", "lang")
-
-    def __init__(self, value, datatype: str | None = None, lang: str | None = None):
-        self.value = str(value)
-        self.datatype = datatype
-        self.lang = lang
-
-    def term(self) -> ox.Literal:
-        if self.lang:
-            return ox.Literal(self.value, language=self.lang)
-        if self.datatype:
-            return ox.Literal(self.value, datatype=ox.NamedNode(self.datatype))
-        return ox.Literal(self.value)
+def date(v: str) -> ox.Literal:
+    return literal(v, XSD + "date")
 
 
-def date(v: str) -> Lit:
-    return Lit(v, XSD + "date")
+def integer(v: int, datatype: str = "integer") -> ox.Literal:
+    return literal(int(v), XSD + datatype)
 
 
-def integer(v: int, datatype: str = "integer") -> Lit:
-    return Lit(int(v), XSD + datatype)
-
-
-class GraphBuilder:
-    """Collects triples; IRIs are plain ``str``, literals :class:`Lit` (or str for plain)."""
-
-    def __init__(self) -> None:
-        self.triples: set[ox.Triple] = set()
-
-    def add(self, s: str, p: str, o) -> None:
-        if o is None:
-            return
-        if isinstance(o, Lit):
-            obj = o.term()
-        elif isinstance(o, str):
-            obj = ox.NamedNode(o)
-        elif isinstance(o, (int, bool)):
-            obj = integer(o).term() if not isinstance(o, bool) else ox.Literal(o)
-        else:
-            raise TypeError(f"unsupported object {o!r}")
-        self.triples.add(ox.Triple(ox.NamedNode(s), ox.NamedNode(p), obj))
-
-    def type(self, s: str, *classes: str) -> None:
-        for c in classes:
-            self.add(s, RDF_TYPE, c)
-
-    def sorted_triples(self) -> list[ox.Triple]:
-        return sorted(self.triples, key=str)
+class GraphBuilder(Triples):
+    """The catalog's or VoID's triples, written sorted with the metadata prefixes."""
 
     def serialize(self, fmt: ox.RdfFormat) -> bytes:
-        data = ox.serialize(self.sorted_triples(), format=fmt, prefixes=META_PREFIXES)
+        data = ox.serialize(self.sorted(), format=fmt, prefixes=META_PREFIXES)
         return data.replace(RELATIVE_SENTINEL.encode(), b"")

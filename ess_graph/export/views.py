@@ -7,14 +7,13 @@ several graphs are merged, and every multi-valued field is sorted.
 """
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import pyoxigraph as ox
 
 from ..curie import curie
-from ..namespaces import ESS, ID, PREFIXES
+from ..geometry import wkt_point
+from ..namespaces import ESS, PREFIXES
 from ..store import GraphStore
 
 RDF = PREFIXES["rdf"]
@@ -49,7 +48,6 @@ ACTION_KINDS = ((ESS + "Policy", "Policy"), (ESS + "Initiative", "Initiative"), 
 ACTION_CLASSES = {c for c, _ in ACTION_KINDS}
 LABEL_PROPS = (RDFS + "label", SKOS + "prefLabel", FOAF + "name", IGEO + "nom", DCT + "title")
 
-_POINT = re.compile(r"POINT\s*\(\s*([-+0-9.eE]+)\s+([-+0-9.eE]+)\s*\)")
 
 
 def _value(term) -> str:
@@ -155,9 +153,27 @@ def _pick_label(cands: list[tuple[int, int, str]]) -> str:
 
 
 def read_views(store: GraphStore) -> Views:
+    """Every record the CSV tables, the GeoJSON and the GEXF are written from."""
     rd = _Reader(store)
+    labels = _labels(rd)
+    types: dict[str, set[str]] = defaultdict(set)
+    for r in rd.rows("SELECT DISTINCT ?s ?c WHERE { ?s a ?c FILTER(isIRI(?s)) }"):
+        types[r["s"].value].add(r["c"].value)
+    mentioned: dict[str, int] = {}
+    for r in rd.rows(f"SELECT ?e (COUNT(DISTINCT ?c) AS ?n) WHERE {{ ?c a <{ESS}Clipping> ; "
+                     f"<{SCHEMA}mentions> ?e }} GROUP BY ?e"):
+        mentioned[r["e"].value] = int(r["n"].value)
+    actors, territories, actions = _entities(rd, types, labels, mentioned)
+    _territory_fields(rd, territories)
+    _territory_geometry(rd, territories)
+    relations = _relations(rd)
+    asserted = _asserted(store, set(actors) | set(territories) | set(actions))
+    clippings = _clippings(rd, labels, relations)
+    return Views(labels, types, actors, territories, actions, relations, asserted, clippings)
 
-    # labels: rdfs:label > skos:prefLabel > foaf:name > igeo:nom > dct:title; French or untagged first
+
+def _labels(rd: _Reader) -> dict[str, str]:
+    """rdfs:label > skos:prefLabel > foaf:name > igeo:nom > dct:title; French or untagged first."""
     label_cands: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
     props = " ".join(f"<{p}>" for p in LABEL_PROPS)
     for r in rd.rows(f"SELECT DISTINCT ?s ?p ?l WHERE {{ VALUES ?p {{ {props} }} ?s ?p ?l FILTER(isLiteral(?l)) }}"):
@@ -165,21 +181,14 @@ def read_views(store: GraphStore) -> Views:
         lang = lit.language or ""
         lang_rank = 0 if lang in ("", "fr") else 1
         label_cands[r["s"].value].append((LABEL_PROPS.index(r["p"].value), lang_rank, lit.value))
-    labels = {s: _pick_label(c) for s, c in label_cands.items()}
+    return {s: _pick_label(c) for s, c in label_cands.items()}
 
-    types: dict[str, set[str]] = defaultdict(set)
-    for r in rd.rows("SELECT DISTINCT ?s ?c WHERE { ?s a ?c FILTER(isIRI(?s)) }"):
-        types[r["s"].value].add(r["c"].value)
 
-    mentioned: dict[str, int] = {}
-    for r in rd.rows(f"SELECT ?e (COUNT(DISTINCT ?c) AS ?n) WHERE {{ ?c a <{ESS}Clipping> ; "
-                     f"<{SCHEMA}mentions> ?e }} GROUP BY ?e"):
-        mentioned[r["e"].value] = int(r["n"].value)
-
+def _entities(rd: _Reader, types: dict[str, set[str]], labels: dict[str, str], mentioned: dict[str, int]):
+    """Actors, territories and actions (policies, initiatives, events) by IRI."""
     alt = rd.multi(SKOS + "altLabel")
     located = rd.multi(ESS + "locatedIn")
     governs = rd.multi(ESS + "governs")
-
     actors: dict[str, Actor] = {}
     territories: dict[str, Territory] = {}
     actions: dict[str, tuple[str, str]] = {}
@@ -195,15 +204,16 @@ def read_views(store: GraphStore) -> Views:
         if cls & ACTION_CLASSES:
             kind = next(k for c, k in ACTION_KINDS if c in cls)
             actions[iri] = (kind, labels.get(iri, ""))
+    return actors, territories, actions
 
-    def first(values) -> str:
-        return min(values) if values else ""
 
+def _territory_fields(rd: _Reader, territories: dict[str, Territory]) -> None:
+    """Codes, population, country (smallest value), containing territories, candidates, same-as links."""
     for pred, attr in ((IGEO + "codeINSEE", "code_insee"), (ESS + "siren", "siren"),
                        (ESS + "population", "population"), (ESS + "country", "country")):
         for s, vals in rd.multi(pred).items():
             if s in territories:
-                setattr(territories[s], attr, first(vals))
+                setattr(territories[s], attr, min(vals) if vals else "")
     for pred, attr in ((ESS + "within", "within"), (ESS + "candidateTerritory", "candidates")):
         for s, vals in rd.multi(pred).items():
             if s in territories:
@@ -215,6 +225,10 @@ def read_views(store: GraphStore) -> Views:
             t.same_as.append(r["o"].value)
     for t in territories.values():
         t.same_as = sorted(set(t.same_as))
+
+
+def _territory_geometry(rd: _Reader, territories: dict[str, Territory]) -> None:
+    """Centroid (lon, lat) and geometry WKT, the smallest literal where there are several."""
     centroids: dict[str, list[str]] = defaultdict(list)
     for r in rd.rows(f"SELECT DISTINCT ?s ?w WHERE {{ ?s <{GEO}hasCentroid>/<{GEO}asWKT> ?w }}"):
         centroids[r["s"].value].append(r["w"].value)
@@ -222,15 +236,17 @@ def read_views(store: GraphStore) -> Views:
         t = territories.get(s)
         if t is None:
             continue
-        m = _POINT.search(min(ws))
-        if m:
-            t.lon, t.lat = float(m.group(1)), float(m.group(2))
+        point = wkt_point(min(ws))
+        if point:
+            t.lon, t.lat = point
     for r in rd.rows(f"SELECT DISTINCT ?s ?w WHERE {{ ?s <{GEO}hasGeometry>/<{GEO}asWKT> ?w }}"):
         t = territories.get(r["s"].value)
         if t is not None and (not t.geometry_wkt or r["w"].value < t.geometry_wkt):
             t.geometry_wkt = r["w"].value
 
-    # relations with their evidence
+
+def _relations(rd: _Reader) -> list[Relation]:
+    """Reified statements with their evidence and the quote that supports them."""
     rels: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     q = f"""SELECT DISTINCT ?st ?s ?p ?o ?clip ?rule ?cand ?ev ?src ?agent WHERE {{
       ?st a <{ESS}Statement> ; <{RDF}subject> ?s ; <{RDF}predicate> ?p ; <{RDF}object> ?o .
@@ -243,16 +259,7 @@ def read_views(store: GraphStore) -> Views:
             v = r[k]
             if v is not None:
                 rec[k].add(v.value)
-    quotes: dict[str, tuple[str, str, str]] = {}
-    q = f"""SELECT DISTINCT ?body ?exact ?start ?end WHERE {{
-      ?a a <{OA}Annotation> ; <{OA}hasBody> ?body ; <{OA}hasTarget> ?t .
-      ?t <{OA}hasSelector> ?qs . ?qs <{OA}exact> ?exact .
-      OPTIONAL {{ ?t <{OA}hasSelector> ?ps . ?ps <{OA}start> ?start ; <{OA}end> ?end }} }}"""
-    for r in rd.rows(q):
-        body = r["body"].value
-        cand = (r["exact"].value, r["start"].value if r["start"] else "", r["end"].value if r["end"] else "")
-        if body not in quotes or cand < quotes[body]:
-            quotes[body] = cand
+    quotes = _quotes(rd)
     relations = []
     join = " | ".join
     for st, rec in sorted(rels.items()):
@@ -263,9 +270,27 @@ def read_views(store: GraphStore) -> Views:
             source=join(sorted(rec["src"])) or "extraction", clipping=join(sorted(rec["clip"])),
             evidence=join(sorted(rec["ev"])), quote=quote[0], quote_start=quote[1], quote_end=quote[2],
             attributed_to=join(sorted(rec["agent"]))))
+    return relations
 
-    # asserted relation triples between actors / territories / actions (for GEXF and GeoJSON)
-    nodes = set(actors) | set(territories) | set(actions)
+
+def _quotes(rd: _Reader) -> dict[str, tuple[str, str, str]]:
+    """Annotation body -> (exact quote, start, end), the smallest where there are several."""
+    quotes: dict[str, tuple[str, str, str]] = {}
+    q = f"""SELECT DISTINCT ?body ?exact ?start ?end WHERE {{
+      ?a a <{OA}Annotation> ; <{OA}hasBody> ?body ; <{OA}hasTarget> ?t .
+      ?t <{OA}hasSelector> ?qs . ?qs <{OA}exact> ?exact .
+      OPTIONAL {{ ?t <{OA}hasSelector> ?ps . ?ps <{OA}start> ?start ; <{OA}end> ?end }} }}"""
+    for r in rd.rows(q):
+        body = r["body"].value
+        cand = (r["exact"].value, r["start"].value if r["start"] else "", r["end"].value if r["end"] else "")
+        if body not in quotes or cand < quotes[body]:
+            quotes[body] = cand
+    return quotes
+
+
+def _asserted(store: GraphStore, nodes: set[str]) -> list[tuple[str, str, str, int]]:
+    """Asserted relation triples between actors, territories and actions (for GEXF and GeoJSON),
+    with the number of graphs asserting each."""
     preds = " ".join(f"<{ESS}{p}>" for p in (
         "memberOf", "partnerOf", "supplies", "funds", "locatedIn", "implements", "organizes",
         "presides", "createdBy", "participatesIn", "governs"))
@@ -275,22 +300,26 @@ def read_views(store: GraphStore) -> Views:
         s, p, o = r["s"].value, r["p"].value, r["o"].value
         if s in nodes and o in nodes:
             counts[(s, p, o)].add(r["g"].value)
-    asserted = sorted((s, p, o, len(gs)) for (s, p, o), gs in counts.items())
+    return sorted((s, p, o, len(gs)) for (s, p, o), gs in counts.items())
 
-    # clippings
+
+_CLIPPING_FIELDS = {DCT + "identifier": "identifier", DCT + "title": "title", SCHEMA + "url": "url",
+                    DCT + "date": "date", DCT + "isPartOf": "collection", ESS + "sourceFile": "source_file",
+                    ESS + "sourceFormat": "source_format", ESS + "sourceLine": "source_line",
+                    ESS + "sha256": "sha256", SCHEMA + "text": "text"}
+
+
+def _clippings(rd: _Reader, labels: dict[str, str], relations: list[Relation]) -> dict[str, ClippingRec]:
+    """Clippings with their fields (smallest value), mention and statement counts."""
     clippings: dict[str, ClippingRec] = {}
-    fields = {DCT + "identifier": "identifier", DCT + "title": "title", SCHEMA + "url": "url",
-              DCT + "date": "date", DCT + "isPartOf": "collection", ESS + "sourceFile": "source_file",
-              ESS + "sourceFormat": "source_format", ESS + "sourceLine": "source_line",
-              ESS + "sha256": "sha256", SCHEMA + "text": "text"}
-    values = " ".join(f"<{p}>" for p in fields)
+    values = " ".join(f"<{p}>" for p in _CLIPPING_FIELDS)
     for r in rd.rows(f"SELECT DISTINCT ?c ?p ?o WHERE {{ ?c a <{ESS}Clipping> . "
                      f"OPTIONAL {{ VALUES ?p {{ {values} }} ?c ?p ?o }} }}"):
         c = r["c"].value
         rec = clippings.setdefault(c, ClippingRec(c))
         if r["p"] is None:
             continue
-        attr = fields[r["p"].value]
+        attr = _CLIPPING_FIELDS[r["p"].value]
         v = r["o"].value
         cur = getattr(rec, attr)
         if not cur or v < cur:
@@ -305,5 +334,4 @@ def read_views(store: GraphStore) -> Views:
         for c in rel.clipping.split(" | "):
             if c in clippings:
                 clippings[c].statements += 1
-
-    return Views(labels, types, actors, territories, actions, relations, asserted, clippings)
+    return clippings

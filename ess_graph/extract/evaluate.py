@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable
 
 from ..errors import InputError
+from ..names import strip_accents
 
 # --- vendored from tools/score_extraction.py (same behaviour) ---------------
 FAMILY = {
@@ -43,8 +43,7 @@ ARTICLES = ("le ", "la ", "les ", "l ", "du ", "des ", "de ", "d ")
 def norm(s: str | None) -> str:
     if not s:
         return ""
-    s = unicodedata.normalize("NFKD", s)
-    s = "".join(c for c in s if not unicodedata.combining(c))
+    s = strip_accents(s)
     s = s.casefold().replace("\u2019", "'").replace("\u2018", "'")
     s = re.sub(r"[^\w]+", " ", s).strip()
     s = re.sub(r"\bst(e?)\b", lambda m: "saint" + ("e" if m.group(1) else ""), s)

@@ -15,6 +15,7 @@ import yaml
 
 from ..errors import InputError
 from ..model import ORG_TYPES, ACTION_TYPES, TERRITORY_TYPES
+from ..names import fold
 from ..resources import data_dir
 
 
@@ -138,11 +139,7 @@ class Lexicon:
 _ACCENTS = {"a": "aàâä", "e": "eéèêë", "i": "iîï", "o": "oôö", "u": "uùûü", "c": "cç"}
 
 
-def _fold(s: str) -> str:
-    """Case- and accent-insensitive key for multi-word names."""
-    import unicodedata
-    s = unicodedata.normalize("NFKD", s.casefold())
-    return "".join(c for c in s if not unicodedata.combining(c)).replace("œ", "oe")
+_fold = fold  # case- and accent-insensitive key for multi-word names
 
 
 def _loose(form: str) -> str:

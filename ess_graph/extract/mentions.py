@@ -8,11 +8,11 @@ linear in the text length (no nested quantifiers that could backtrack).
 from __future__ import annotations
 
 import re
-import unicodedata
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..names import strip_accents
 from .lexicon import Lexicon, _fold, _loose
 
 # Priorities: a higher one wins an overlap.
@@ -102,11 +102,6 @@ def is_cap(w: str, not_names: set[str] | None = None) -> bool:
 
 def is_adj(w: str) -> bool:
     return bool(_ADJ.fullmatch(w))
-
-
-def strip_accents(s: str) -> str:
-    s = unicodedata.normalize("NFKD", s)
-    return "".join(c for c in s if not unicodedata.combining(c))
 
 
 def norm_key(s: str) -> str:

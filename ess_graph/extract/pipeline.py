@@ -375,7 +375,7 @@ class Extractor:
                     cands.append(Cand(m.start(), m.end(), long_c.type, short_c.name, P_ACRONYM - 1,
                                       "acronym-use", {"acronym": short_c.name, "long": long_c.name}))
         cands += self._territories(clipping, norm)
-        cands += self._ner_cands(norm, ner, cands)
+        cands += self._ner_cands(norm, ner)
         cands += self._learned_cands(norm, learned)
         kept = select(cands)
         extra = self._propagate_names(norm, kept)
@@ -432,7 +432,7 @@ class Extractor:
                             "territory", attrs))
         return out
 
-    def _ner_cands(self, norm: str, ner: list[tuple[int, int, str]], others: list[Cand]) -> list[Cand]:
+    def _ner_cands(self, norm: str, ner: list[tuple[int, int, str]]) -> list[Cand]:
         out = []
         nn = self.rules.not_names
         domain = {d.casefold() for d in self.lexicon.domain_phrases}

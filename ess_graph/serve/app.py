@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import re
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,8 +31,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import __version__
-from ..errors import QueryError, StoreError
+from ..errors import QueryError
 from ..namespaces import ESS, ID, PREFIXES, sparql_prefix_block
+from ..rdf import Triples, in_graph, literal
+from ..void import VOID, describe_dataset
 from . import formats as F
 from . import sparql_text
 from .pool import JobTimeout, MemoryLimit, PoolBusy, WorkerDied, WorkerPool
@@ -56,16 +57,7 @@ DEFAULT_MAX_TOTAL_MEMORY_MIB = 2560
 DEFAULT_RESULT_CACHE_MIB = 64
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
-FORMATS_NS = "http://www.w3.org/ns/formats/"
-VOID = PREFIXES["void"]
 RDF_TYPE = PREFIXES["rdf"] + "type"
-
-_RESULT_FORMAT_IRIS = {
-    "json": "SPARQL_Results_JSON", "xml": "SPARQL_Results_XML", "csv": "SPARQL_Results_CSV",
-    "tsv": "SPARQL_Results_TSV", "turtle": "Turtle", "ntriples": "N-Triples", "jsonld": "JSON-LD",
-    "rdfxml": "RDF_XML", "nquads": "N-Quads", "trig": "TriG", "n3": "N3",
-}
-
 
 class HTTPError(Exception):
     def __init__(self, status: int, message: str, headers: dict | None = None):
@@ -498,8 +490,8 @@ class EssGraphServer:
         add(svc, SD + "supportedLanguage", N(SD + "SPARQL11Query"))
         if self.cfg.write_token:
             add(svc, SD + "supportedLanguage", N(SD + "SPARQL11Update"))
-        for name in list(F.RESULT_FORMATS) + list(F.GRAPH_FORMATS):
-            add(svc, SD + "resultFormat", N(FORMATS_NS + _RESULT_FORMAT_IRIS[name]))
+        for fmt_, _ in list(F.RESULT_FORMATS.values()) + list(F.GRAPH_FORMATS.values()):
+            add(svc, SD + "resultFormat", N(fmt_.iri))
         add(svc, SD + "feature", N(SD + "UnionDefaultGraph"))
         add(svc, SD + "feature", N(SD + "EmptyGraphs"))
         if self.cfg.allow_service:
@@ -535,46 +527,25 @@ class EssGraphServer:
             stats = json.loads(resp.body)
             self._void_cache = (self.pool.gen, stats)
         root = root_url(request)
-        N, L = ox.NamedNode, ox.Literal
-        XSD_INT = N(PREFIXES["xsd"] + "integer")
-        dsn = N(root + "void#dataset")
-        t = []
-
-        def add(s, p, o):
-            t.append(ox.Triple(s, N(p), o))
-
-        add(dsn, RDF_TYPE, N(VOID + "Dataset"))
-        add(dsn, PREFIXES["dcterms"] + "title", L("essgraph knowledge graph"))
-        add(dsn, VOID + "sparqlEndpoint", N(root + "sparql"))
-        add(dsn, VOID + "uriSpace", L(self.cfg.resource_base))
-        add(dsn, VOID + "exampleResource", N(self.cfg.resource_base + "territory/commune/05065"))
-        add(dsn, VOID + "rootResource", N(ESS.rstrip("#")))
-        add(dsn, VOID + "feature", N(FORMATS_NS + "Turtle"))
-        add(dsn, VOID + "feature", N(FORMATS_NS + "JSON-LD"))
-        add(dsn, VOID + "triples", L(str(stats["triples"]), datatype=XSD_INT))
-        add(dsn, VOID + "distinctSubjects", L(str(stats["subjects"]), datatype=XSD_INT))
-        add(dsn, VOID + "properties", L(str(len(stats["properties"])), datatype=XSD_INT))
-        add(dsn, VOID + "classes", L(str(len(stats["classes"])), datatype=XSD_INT))
-        add(dsn, PREFIXES["rdfs"] + "comment",
-            L(f"{stats['graphs']} named graphs (one per clipping, plus reference, provenance and curation)"))
-        for ns in sorted({p for p in PREFIXES.values()}):
-            if any(c.startswith(ns) for c in stats["classes"]) or any(p.startswith(ns) for p in stats["properties"]):
-                add(dsn, VOID + "vocabulary", N(ns))
-        for i, (cls, n) in enumerate(sorted(stats["classes"].items())):
-            part = N(root + f"void#class-{i}")
-            add(dsn, VOID + "classPartition", part)
-            add(part, VOID + "class", N(cls))
-            add(part, VOID + "entities", L(str(n), datatype=XSD_INT))
-        for i, (prop, n) in enumerate(sorted(stats["properties"].items())):
-            part = N(root + f"void#property-{i}")
-            add(dsn, VOID + "propertyPartition", part)
-            add(part, VOID + "property", N(prop))
-            add(part, VOID + "triples", L(str(n), datatype=XSD_INT))
+        dsn = root + "void#dataset"
+        g = Triples()
+        describe_dataset(g, dsn, triples=stats["triples"], distinct_subjects=stats["subjects"],
+                         classes=stats["classes"], properties=stats["properties"],
+                         partition_iri=lambda kind, i, _iri: root + f"void#{kind}-{i}")
+        g.add(dsn, PREFIXES["dcterms"] + "title", literal("essgraph knowledge graph"))
+        g.add(dsn, VOID + "sparqlEndpoint", root + "sparql")
+        g.add(dsn, VOID + "uriSpace", literal(self.cfg.resource_base))
+        g.add(dsn, VOID + "exampleResource", self.cfg.resource_base + "territory/commune/05065")
+        g.add(dsn, VOID + "rootResource", ESS.rstrip("#"))
+        for name in ("turtle", "jsonld"):
+            g.add(dsn, VOID + "feature", F.GRAPH_FORMATS[name][0].iri)
+        g.add(dsn, PREFIXES["rdfs"] + "comment",
+              literal(f"{stats['graphs']} named graphs (one per clipping, plus reference, provenance and curation)"))
         if fmt.name in F.DATASET_FORMATS:
-            out = ox.serialize([ox.Quad(x.subject, x.predicate, x.object) for x in t], format=oxf)
+            out = ox.serialize(in_graph(g), format=oxf)
         else:
-            out = ox.serialize(t, format=oxf, prefixes={"void": VOID, "dcterms": PREFIXES["dcterms"],
-                                                          "rdfs": PREFIXES["rdfs"]})
+            out = ox.serialize(list(g), format=oxf, prefixes={"void": VOID, "dcterms": PREFIXES["dcterms"],
+                                                                "rdfs": PREFIXES["rdfs"]})
         return Response(out, headers={"content-type": fmt.content_type, "Vary": "Accept"})
 
     # -- Graph Store Protocol ---------------------------------------------

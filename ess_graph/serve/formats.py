@@ -1,56 +1,25 @@
-"""Result and RDF formats the server speaks, and HTTP content negotiation.
+"""HTTP content negotiation over the formats of :mod:`ess_graph.formats`.
 
-Every format is serialised by pyoxigraph; this module only maps media types
-and short names (``?format=csv``) to pyoxigraph format objects and picks the
-best one for an ``Accept`` header (q-values and wildcards honoured, ties
-broken by the server's order of preference).
+Every format is serialised by pyoxigraph; the registry maps media types and
+short names (``?format=csv``) to pyoxigraph format values, and this module
+picks the best one for an ``Accept`` header (q-values and wildcards honoured,
+ties broken by the server's order of preference).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pyoxigraph as ox
 
+from .. import formats as registry
+from ..formats import DATASET_FORMATS, Format
 
-@dataclass(frozen=True)
-class Fmt:
-    name: str            # short name used by ?format=
-    media_type: str      # canonical media type sent in Content-Type
-    aliases: tuple[str, ...]  # other media types accepted in Accept
-    names: tuple[str, ...]    # other short names
-    extension: str
-    text: bool = True
+# name -> (Format, pyoxigraph format), in order of preference
+RESULT_FORMATS: dict[str, tuple[Format, ox.QueryResultsFormat]] = {
+    n: (f, f.ox) for n, f in registry.RESULT_FORMATS.items()}
+GRAPH_FORMATS: dict[str, tuple[Format, ox.RdfFormat]] = {
+    n: (f, f.ox) for n, f in registry.GRAPH_FORMATS.items()}
 
-    @property
-    def content_type(self) -> str:
-        return f"{self.media_type}; charset=utf-8" if self.text else self.media_type
-
-
-# SELECT / ASK results, in order of preference (JSON is the default).
-RESULT_FORMATS: dict[str, tuple[Fmt, ox.QueryResultsFormat]] = {
-    "json": (Fmt("json", "application/sparql-results+json", ("application/json",), ("srj",), "srj"),
-             ox.QueryResultsFormat.JSON),
-    "xml": (Fmt("xml", "application/sparql-results+xml", ("application/xml", "text/xml"), ("srx",), "srx"),
-            ox.QueryResultsFormat.XML),
-    "csv": (Fmt("csv", "text/csv", ("text/plain",), (), "csv"), ox.QueryResultsFormat.CSV),
-    "tsv": (Fmt("tsv", "text/tab-separated-values", (), (), "tsv"), ox.QueryResultsFormat.TSV),
-}
-
-# Graphs (CONSTRUCT, DESCRIBE, resource descriptions, Graph Store), Turtle first.
-GRAPH_FORMATS: dict[str, tuple[Fmt, ox.RdfFormat]] = {
-    "turtle": (Fmt("turtle", "text/turtle", ("application/x-turtle",), ("ttl",), "ttl"), ox.RdfFormat.TURTLE),
-    "ntriples": (Fmt("ntriples", "application/n-triples", ("text/plain",), ("nt",), "nt"), ox.RdfFormat.N_TRIPLES),
-    "jsonld": (Fmt("jsonld", "application/ld+json", ("application/json", "application/x-json+ld"), ("json-ld", "json"), "jsonld"),
-               ox.RdfFormat.JSON_LD),
-    "rdfxml": (Fmt("rdfxml", "application/rdf+xml", ("application/xml", "text/xml"), ("rdf", "xml", "owl"), "rdf"),
-               ox.RdfFormat.RDF_XML),
-    "nquads": (Fmt("nquads", "application/n-quads", (), ("nq",), "nq"), ox.RdfFormat.N_QUADS),
-    "trig": (Fmt("trig", "application/trig", (), (), "trig"), ox.RdfFormat.TRIG),
-    "n3": (Fmt("n3", "text/n3", (), (), "n3"), ox.RdfFormat.N3),
-}
-
-# Formats able to hold several graphs (the whole dataset of the Graph Store).
-DATASET_FORMATS = ("nquads", "trig")
+__all__ = ["DATASET_FORMATS", "Format", "GRAPH_FORMATS", "NotAcceptable", "RESULT_FORMATS",
+           "UPLOAD_FORMATS", "negotiate", "parse_accept", "prefers_html"]
 
 # Upload formats accepted by the Graph Store Protocol, by media type.
 UPLOAD_FORMATS: dict[str, ox.RdfFormat] = {}

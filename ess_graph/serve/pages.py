@@ -18,6 +18,7 @@ from urllib.parse import quote
 import pyoxigraph as ox
 
 from ..curie import curie
+from .. import geometry
 from ..namespaces import ESS, ID, PREFIXES
 
 N = ox.NamedNode
@@ -138,32 +139,20 @@ def _term_view(term, labels: _Labels, base: str) -> dict:
 # --------------------------------------------------------------------------
 # maps
 
-_NUM_PAIR = re.compile(r"(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s+(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)")
+_MAP_KINDS = {"Point": "point", "Polygon": "polygon", "MultiPolygon": "polygon",
+              "LineString": "line", "MultiLineString": "line"}
 
 
-def parse_wkt(wkt: str) -> tuple[str, list[list[tuple[float, float]]]] | None:
-    """(kind, rings) for a WKT POINT / POLYGON / MULTIPOLYGON / LINESTRING literal
-    (the optional ``<crs>`` prefix is dropped; CRS84 / WGS84 lon-lat assumed)."""
-    s = wkt.strip()
-    if s.startswith("<"):
-        s = s[s.find(">") + 1:].strip()
-    m = re.match(r"([A-Za-z]+)", s)
-    if not m:
+def _map_shape(wkt: str) -> tuple[str, list[list[tuple[float, float]]]] | None:
+    """(kind, rings) of a WKT POINT / (MULTI)POLYGON / (MULTI)LINESTRING literal, as drawn on the map."""
+    geom = geometry.parse_wkt(wkt)
+    kind = _MAP_KINDS.get(geom["type"]) if geom else None
+    if kind is None:
         return None
-    kind = m.group(1).upper()
-    if kind == "POINT":
-        pts = _NUM_PAIR.findall(s)
-        if not pts:
-            return None
-        return "point", [[(float(pts[0][0]), float(pts[0][1]))]]
-    if kind in ("POLYGON", "MULTIPOLYGON", "LINESTRING", "MULTILINESTRING"):
-        rings = []
-        for ring in re.findall(r"\(([^()]+)\)", s):
-            pts = [(float(a), float(b)) for a, b in _NUM_PAIR.findall(ring)]
-            if pts:
-                rings.append(pts)
-        return ("polygon" if "POLYGON" in kind else "line"), rings
-    return None
+    parts = geometry.rings(geom)
+    if kind == "point" and not parts:
+        return None
+    return kind, parts
 
 
 def _wkts(store: ox.Store, node, prop: str) -> list[str]:
@@ -187,7 +176,7 @@ def map_svg(store: ox.Store, node: ox.NamedNode, labels: _Labels, base: str,
         target = gov[0]
     shapes = []  # (kind, rings, role, label, href)
     for w in _wkts(store, target, "hasGeometry"):
-        g = parse_wkt(w)
+        g = _map_shape(w)
         if g:
             shapes.append((g[0], g[1], "self", labels(target), None))
     # bundled outlines (data/geo): the territory's own for a département or
@@ -246,7 +235,7 @@ def map_svg(store: ox.Store, node: ox.NamedNode, labels: _Labels, base: str,
                                    link_for(f"{ID}territory/departement/{c}", base)))
                     outlines_used += 1
     for w in _wkts(store, target, "hasCentroid"):
-        g = parse_wkt(w)
+        g = _map_shape(w)
         if g and g[0] == "point":
             shapes.append(("point", g[1], "self", labels(target), None))
     if not shapes:
@@ -263,7 +252,7 @@ def map_svg(store: ox.Store, node: ox.NamedNode, labels: _Labels, base: str,
             continue
         seen.add(c)
         for w in _wkts(store, c, "hasCentroid")[:1]:
-            g = parse_wkt(w)
+            g = _map_shape(w)
             if g and g[0] == "point":
                 shapes.append(("point", g[1], role, labels(c), link_for(c.value, base)))
     # projection: equirectangular, scaled by cos(latitude); zoom on the territory itself
@@ -489,20 +478,3 @@ def resource_page(store: ox.Store, iri: str, site: dict) -> str | None:
         clipping_text=text, truncated_out=len(out_q) >= MAX_OUT, truncated_in=len(in_q) >= MAX_IN,
         site=site, formats=[("Turtle", "turtle"), ("JSON-LD", "jsonld"), ("N-Triples", "ntriples")],
     )
-
-
-# --------------------------------------------------------------------------
-# statistics for VoID
-
-def dataset_statistics(store: ox.Store) -> dict:
-    q = lambda text: list(store.query(text, use_default_graph_as_union=True))  # noqa: E731
-    triples = len(store)  # quads in all graphs
-    subjects = int(q("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }")[0]["n"].value)
-    classes = {s["c"].value: int(s["n"].value) for s in
-               q("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c")
-               if isinstance(s["c"], ox.NamedNode)}
-    props = {s["p"].value: int(s["n"].value) for s in
-             q("SELECT ?p (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?p")}
-    graphs = sum(1 for _ in store.named_graphs())
-    return {"triples": triples, "subjects": subjects, "classes": classes, "properties": props,
-            "graphs": graphs}

@@ -194,18 +194,6 @@ def _matching_brace(tokens: list[Token], i: int) -> int | None:
     return None
 
 
-def query_form(text: str) -> str | None:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE for a query; None if it is none of them."""
-    for t in tokenize(unescape_codepoints(text)):
-        if t.kind == "word":
-            u = t.value.upper()
-            if u in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
-                return u
-            if u not in ("PREFIX", "BASE"):
-                return None
-    return None
-
-
 # Deepest nesting accepted. Oxigraph's parser and evaluator are recursive: a
 # query nested some thousands deep exhausts the worker's stack and kills it.
 # No real query comes near this limit.

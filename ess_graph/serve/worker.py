@@ -25,6 +25,7 @@ import traceback
 import pyoxigraph as ox
 
 from ..namespaces import PREFIXES
+from ..stats import void_statistics
 from . import formats as F
 from .protocol import read_blocking, send_blocking
 
@@ -326,9 +327,8 @@ class Worker:
             self._serialize_triples(triples, fmt, oxf, prefixes=dict(PREFIXES))
 
     def op_void(self, job, body):
-        from . import pages
         return {"status": 200, "content_type": "application/json"}, \
-            json.dumps(pages.dataset_statistics(self.store)).encode()
+            json.dumps(void_statistics(self.store)).encode()
 
     # -- writes (write mode only) ----------------------------------------
     def op_update(self, job, body):

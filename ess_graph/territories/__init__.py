@@ -8,14 +8,15 @@
 from __future__ import annotations
 
 from .data import TerritoryData, default_data, load_data
-from .graph import content_hash, load_reference, reference_graph_iri, reference_lines, reference_quads, write_reference_graph
+from .graph import (content_hash, load_reference, reference_graph_iri, reference_lines, reference_quads,
+                    reference_triples, write_reference_graph)
 from .graph import ensure_reference_graph as _ensure_reference_graph
 from .linker import TerritoryLinker, TerritoryMatch
 
 __all__ = [
     "TerritoryLinker", "TerritoryMatch", "TerritoryData", "load_data", "default_data",
     "reference_graph_iri", "ensure_reference_graph", "load_reference", "reference_quads",
-    "reference_lines", "write_reference_graph", "content_hash",
+    "reference_lines", "reference_triples", "write_reference_graph", "content_hash",
 ]
 
 

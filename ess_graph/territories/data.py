@@ -1,6 +1,6 @@
 """The shipped territory tables (``data/territories/``), loaded once into memory.
 
-Generated tables (``python -m ess_graph.territories.build``): communes.csv.xz,
+Generated tables (``python tools/build_territories.py``): communes.csv.xz,
 epci.csv.xz, departements.csv, regions.csv, firstnames.txt.xz,
 common_words.txt, commune_history.csv (former commune names, dated), meta.json. Curated, sourced tables: regions_pre2016.csv,
 region_former_names.csv, epci_aliases.csv, foreign_places.csv, countries.csv,

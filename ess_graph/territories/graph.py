@@ -1,8 +1,9 @@
 """The French territory reference graph (``essr:graph/reference/cog-{vintage}``).
 
-Generated from the shipped tables as N-Triples text (fast, deterministic: the
-same tables give a byte-identical file), loaded into its named graph in one
-Oxigraph transaction by :func:`ensure_reference_graph`.
+Generated from the shipped tables as pyoxigraph triples, written by pyoxigraph
+as N-Triples (deterministic: the same tables give a byte-identical file), and
+loaded into its named graph in one Oxigraph transaction by
+:func:`ensure_reference_graph`.
 """
 from __future__ import annotations
 
@@ -16,31 +17,18 @@ import pyoxigraph as ox
 
 from ..errors import StoreError
 from ..iris import slugify, territory_iri
+from ..geometry import point_wkt
 from ..namespaces import CONCEPT, DCAT, DCTERMS, ESSV, GEO, IGEO, RDF, RDFS, SF, SKOS, VOID, XSD
 from ..store import REFERENCE_GRAPH_PREFIX
 from .data import TerritoryData, default_data
 
 GRAPH_FORMAT = "essgraph-territories-graph/1"
-CRS84 = "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"
 IGEO_CLASS = {"COM": "Commune", "COMD": "CommuneDeleguee", "COMA": "CommuneAssociee", "ARM": "ArrondissementMunicipal"}
 COMMUNE_KIND_LABEL = {"COM": "commune", "COMD": "commune déléguée", "COMA": "commune associée",
                       "ARM": "arrondissement municipal"}
 EPCI_KIND_LABEL = {"CC": "communauté de communes", "CA": "communauté d'agglomération",
                    "CU": "communauté urbaine", "METRO": "métropole"}
 ISSUER_SOURCE = "https://www.insee.fr/fr/information/2560452"
-
-
-def _lit(s: str, lang: str | None = None) -> str:
-    e = s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
-    return f'"{e}"@{lang}' if lang else f'"{e}"'
-
-
-def _typed(v, dt: str) -> str:
-    return f'"{v}"^^<{dt}>'
-
-
-def _iri(i: str) -> str:
-    return f"<{i}>"
 
 
 def reference_graph_iri(data: TerritoryData | None = None) -> str:
@@ -68,196 +56,231 @@ def commune_iri(code: str, kind: str, com_codes: set[str]) -> str:
     return territory_iri("Commune", code)
 
 
-def reference_lines(data: TerritoryData | None = None) -> Iterator[str]:
-    """N-Triples lines of the reference graph, in a fixed order."""
-    d = data or default_data()
-    g = reference_graph_iri(d)
-    A = _iri(RDF.type)
-    TERR, CODE, NOM, LABEL, PREF = (_iri(ESSV.Territory), _iri(IGEO.codeINSEE), _iri(IGEO.nom),
-                                    _iri(RDFS.label), _iri(SKOS.prefLabel))
-    ART, POP, SUB, WITHIN = _iri(IGEO.codeArticle), _iri(ESSV.population), _iri(IGEO.subdivisionDirecteDe), _iri(ESSV.within)
-    CHEF, CENT, WKT = _iri(ESSV.chefLieu), _iri(GEO.hasCentroid), _iri(GEO.asWKT)
-    INT, DATE = XSD.integer, XSD.date
-    com_codes = {c.code for c in d.communes if c.kind == "COM"}
-    com_by = {c.code: c for c in d.communes if c.kind == "COM"}
-    dep_iri = {k: _iri(territory_iri("Department", k)) for k in d.departements}
-    reg_iri = {k: _iri(territory_iri("Region", k)) for k in list(d.regions) + list(d.old_regions)}
-    epci_iri = {k: _iri(territory_iri("Intercommunality", k)) for k in d.epcis}
+N = ox.NamedNode
+A = N(RDF.type)
+TERR, CODE, NOM = N(ESSV.Territory), N(IGEO.codeINSEE), N(IGEO.nom)
+LABEL, PREF, ART = N(RDFS.label), N(SKOS.prefLabel), N(IGEO.codeArticle)
+POP, SUB, WITHIN = N(ESSV.population), N(IGEO.subdivisionDirecteDe), N(ESSV.within)
+CHEF, FORMER, SOURCE = N(ESSV.chefLieu), N(ESSV.formerName), N(DCTERMS.source)
+CENTROID, AS_WKT, POINT = N(GEO.hasCentroid), N(GEO.asWKT), N(SF.Point)
+XSD_INTEGER, XSD_DATE, WKT_LITERAL = N(XSD.integer), N(XSD.date), N(GEO.wktLiteral)
 
-    def names(s, name, label, tncc=None):
-        yield f"{s} {NOM} {_lit(name)} ."
-        yield f"{s} {LABEL} {_lit(label, 'fr')} ."
-        yield f"{s} {PREF} {_lit(label, 'fr')} ."
+
+def _fr(text: str) -> ox.Literal:
+    return ox.Literal(text, language="fr")
+
+
+def _int(v: int) -> ox.Literal:
+    return ox.Literal(str(v), datatype=XSD_INTEGER)
+
+
+class _Reference:
+    """The IRIs of one territory extract, and the triples every kind of territory shares."""
+
+    def __init__(self, d: TerritoryData):
+        self.d = d
+        self.com_codes = {c.code for c in d.communes if c.kind == "COM"}
+        self.com_by = {c.code: c for c in d.communes if c.kind == "COM"}
+        self.dep = {k: N(territory_iri("Department", k)) for k in d.departements}
+        self.reg = {k: N(territory_iri("Region", k)) for k in list(d.regions) + list(d.old_regions)}
+        self.epci = {k: N(territory_iri("Intercommunality", k)) for k in d.epcis}
+
+    def commune(self, code: str, kind: str = "COM") -> ox.NamedNode:
+        return N(commune_iri(code, kind, self.com_codes))
+
+    def head(self, s, classes, code: str, name: str, tncc=None) -> Iterator[ox.Triple]:
+        """Types, INSEE code and names."""
+        for c in (TERR, *classes):
+            yield ox.Triple(s, A, c)
+        yield ox.Triple(s, CODE, ox.Literal(code))
+        yield ox.Triple(s, NOM, ox.Literal(name))
+        yield ox.Triple(s, LABEL, _fr(name))
+        yield ox.Triple(s, PREF, _fr(name))
         if tncc is not None:
-            yield f"{s} {ART} {_lit(str(tncc))} ."
+            yield ox.Triple(s, ART, ox.Literal(str(tncc)))
 
-    def centroid(s_iri, lon, lat):
+    def chef_lieu(self, s, code: str) -> Iterator[ox.Triple]:
+        if code in self.com_by:
+            yield ox.Triple(s, CHEF, self.commune(code))
+
+    @staticmethod
+    def population(s, population) -> Iterator[ox.Triple]:
+        if population is not None:
+            yield ox.Triple(s, POP, _int(population))
+
+    @staticmethod
+    def centroid(s: ox.NamedNode, lon, lat) -> Iterator[ox.Triple]:
         if lon is None:
             return
-        c = _iri(s_iri + "#centroid")
-        yield f"{_iri(s_iri)} {CENT} {c} ."
-        yield f"{c} {A} {_iri(SF.Point)} ."
-        yield f"{c} {WKT} {_typed(f'{CRS84} POINT({lon:.4f} {lat:.4f})', GEO.wktLiteral)} ."
+        c = N(s.value + "#centroid")
+        yield ox.Triple(s, CENTROID, c)
+        yield ox.Triple(c, A, POINT)
+        yield ox.Triple(c, AS_WKT, ox.Literal(point_wkt(lon, lat, 4), datatype=WKT_LITERAL))
 
-    # description of the graph
-    G = _iri(g)
-    yield f"{G} {A} {_iri(VOID.Dataset)} ."
-    yield f"{G} {A} {_iri(DCAT.Dataset)} ."
-    yield f"{G} {_iri(DCTERMS.title)} {_lit(f'Code officiel géographique {d.vintage} (communes, EPCI, départements, régions)', 'fr')} ."
-    yield f"{G} {_iri(DCTERMS.source)} {_iri(d.meta.get('source_url', ISSUER_SOURCE))} ."
-    yield f"{G} {_iri(DCTERMS.source)} {_lit(d.meta.get('source', ''))} ."
-    yield f"{G} {_iri(DCTERMS.license)} {_iri(d.meta['licence_url'])} ."
-    yield f"{G} {_iri(DCTERMS.issued)} {_typed(d.meta['issued'], DATE)} ."
-    yield f"{G} {_iri(DCTERMS.description)} {_lit(d.meta.get('attribution', ''), 'fr')} ."
-    yield f"{G} {_iri(ESSV.contentHash)} {_lit(content_hash(d))} ."
-    # concept schemes for the kinds
+
+def _description(ref: _Reference) -> Iterator[ox.Triple]:
+    """The graph as a dataset, and the concept schemes of the commune and EPCI kinds."""
+    d = ref.d
+    g = N(reference_graph_iri(d))
+    yield ox.Triple(g, A, N(VOID.Dataset))
+    yield ox.Triple(g, A, N(DCAT.Dataset))
+    yield ox.Triple(g, N(DCTERMS.title), _fr(
+        f"Code officiel géographique {d.vintage} (communes, EPCI, départements, régions)"))
+    yield ox.Triple(g, SOURCE, N(d.meta.get("source_url", ISSUER_SOURCE)))
+    yield ox.Triple(g, SOURCE, ox.Literal(d.meta.get("source", "")))
+    yield ox.Triple(g, N(DCTERMS.license), N(d.meta["licence_url"]))
+    yield ox.Triple(g, N(DCTERMS.issued), ox.Literal(d.meta["issued"], datatype=XSD_DATE))
+    yield ox.Triple(g, N(DCTERMS.description), _fr(d.meta.get("attribution", "")))
+    yield ox.Triple(g, N(ESSV.contentHash), ox.Literal(content_hash(d)))
     for scheme, labels in (("commune-kind", COMMUNE_KIND_LABEL), ("epci-kind", EPCI_KIND_LABEL)):
-        sch = _iri(CONCEPT + scheme)
-        yield f"{sch} {A} {_iri(SKOS.ConceptScheme)} ."
+        sch = N(CONCEPT + scheme)
+        yield ox.Triple(sch, A, N(SKOS.ConceptScheme))
         for k, lab in labels.items():
-            c = _iri(f"{CONCEPT}{scheme}/{k}")
-            yield f"{c} {A} {_iri(SKOS.Concept)} ."
-            yield f"{c} {_iri(SKOS.inScheme)} {sch} ."
-            yield f"{c} {_iri(SKOS.notation)} {_lit(k)} ."
-            yield f"{c} {PREF} {_lit(lab, 'fr')} ."
-    # France
-    fr = _iri(territory_iri("Country", "FR"))
-    yield f"{fr} {A} {TERR} ."
-    yield f"{fr} {A} {_iri(ESSV.Country)} ."
-    yield f"{fr} {LABEL} {_lit('France', 'fr')} ."
-    yield f"{fr} {_iri(DCTERMS.identifier)} {_lit('FR')} ."
-    # régions
-    for r in sorted(d.regions.values(), key=lambda r: r.code):
-        s = reg_iri[r.code]
-        yield f"{s} {A} {TERR} ."
-        yield f"{s} {A} {_iri(IGEO.Region)} ."
-        yield f"{s} {CODE} {_lit(r.code)} ."
-        yield from names(s, r.name, r.name, r.tncc)
-        if r.population is not None:
-            yield f"{s} {POP} {_typed(r.population, INT)} ."
-        if r.chef_lieu in com_by:
-            yield f"{s} {CHEF} {_iri(commune_iri(r.chef_lieu, 'COM', com_codes))} ."
+            c = N(f"{CONCEPT}{scheme}/{k}")
+            yield ox.Triple(c, A, N(SKOS.Concept))
+            yield ox.Triple(c, N(SKOS.inScheme), sch)
+            yield ox.Triple(c, N(SKOS.notation), ox.Literal(k))
+            yield ox.Triple(c, PREF, _fr(lab))
+    fr = N(territory_iri("Country", "FR"))
+    yield ox.Triple(fr, A, TERR)
+    yield ox.Triple(fr, A, N(ESSV.Country))
+    yield ox.Triple(fr, LABEL, _fr("France"))
+    yield ox.Triple(fr, N(DCTERMS.identifier), ox.Literal("FR"))
+
+
+def _regions(ref: _Reference) -> Iterator[ox.Triple]:
+    for r in sorted(ref.d.regions.values(), key=lambda r: r.code):
+        s = ref.reg[r.code]
+        yield from ref.head(s, (N(IGEO.Region),), r.code, r.name, r.tncc)
+        yield from ref.population(s, r.population)
+        yield from ref.chef_lieu(s, r.chef_lieu)
         for fn in r.former_names:
-            yield f"{s} {_iri(ESSV.formerName)} {_lit(fn['name'], 'fr')} ."
-        yield from centroid(territory_iri("Region", r.code), r.lon, r.lat)
-    for r in sorted(d.old_regions.values(), key=lambda r: r.code):
-        s = reg_iri[r.code]
-        yield f"{s} {A} {TERR} ."
-        yield f"{s} {A} {_iri(IGEO.Region)} ."
-        yield f"{s} {CODE} {_lit(r.code)} ."
-        yield from names(s, r.name, r.name, r.tncc)
-        yield f"{s} {_iri(DCTERMS.isReplacedBy)} {reg_iri[r.successor]} ."
-        yield f"{s} {_iri(DCTERMS.source)} {_lit(r.source)} ."
-        if r.chef_lieu in com_by:
-            yield f"{s} {CHEF} {_iri(commune_iri(r.chef_lieu, 'COM', com_codes))} ."
+            yield ox.Triple(s, FORMER, _fr(fn["name"]))
+        yield from ref.centroid(s, r.lon, r.lat)
+    for r in sorted(ref.d.old_regions.values(), key=lambda r: r.code):
+        s = ref.reg[r.code]
+        yield from ref.head(s, (N(IGEO.Region),), r.code, r.name, r.tncc)
+        yield ox.Triple(s, N(DCTERMS.isReplacedBy), ref.reg[r.successor])
+        yield ox.Triple(s, SOURCE, ox.Literal(r.source))
+        yield from ref.chef_lieu(s, r.chef_lieu)
         for dc in r.departements:
-            yield f"{s} {_iri(DCTERMS.hasPart)} {dep_iri[dc]} ."
-        if r.population is not None:
-            yield f"{s} {POP} {_typed(r.population, INT)} ."
-        yield from centroid(territory_iri("Region", r.code), r.lon, r.lat)
-    # départements
-    for dp in sorted(d.departements.values(), key=lambda x: x.code):
-        s = dep_iri[dp.code]
-        yield f"{s} {A} {TERR} ."
-        yield f"{s} {A} {_iri(IGEO.Departement)} ."
-        yield f"{s} {CODE} {_lit(dp.code)} ."
-        yield from names(s, dp.name, dp.name, dp.tncc)
-        if dp.population is not None:
-            yield f"{s} {POP} {_typed(dp.population, INT)} ."
-        if dp.region in reg_iri:
-            yield f"{s} {SUB} {reg_iri[dp.region]} ."
-            yield f"{s} {WITHIN} {reg_iri[dp.region]} ."
-        if dp.chef_lieu in com_by:
-            yield f"{s} {CHEF} {_iri(commune_iri(dp.chef_lieu, 'COM', com_codes))} ."
-        yield from centroid(territory_iri("Department", dp.code), dp.lon, dp.lat)
-    # EPCI
-    for e in sorted(d.epcis.values(), key=lambda x: x.siren):
-        s = epci_iri[e.siren]
-        yield f"{s} {A} {TERR} ."
-        yield f"{s} {A} {_iri(IGEO.Intercommunalite)} ."
-        yield f"{s} {A} {_iri(ESSV.Intercommunality)} ."
-        yield f"{s} {CODE} {_lit(e.siren)} ."
-        yield f"{s} {_iri(ESSV.siren)} {_lit(e.siren)} ."
-        yield from names(s, e.name, e.name)
-        yield f"{s} {_iri(ESSV.intercommunalityKind)} {_iri(f'{CONCEPT}epci-kind/{e.kind}')} ."
-        if e.population is not None:
-            yield f"{s} {POP} {_typed(e.population, INT)} ."
+            yield ox.Triple(s, N(DCTERMS.hasPart), ref.dep[dc])
+        yield from ref.population(s, r.population)
+        yield from ref.centroid(s, r.lon, r.lat)
+
+
+def _departements(ref: _Reference) -> Iterator[ox.Triple]:
+    for dp in sorted(ref.d.departements.values(), key=lambda x: x.code):
+        s = ref.dep[dp.code]
+        yield from ref.head(s, (N(IGEO.Departement),), dp.code, dp.name, dp.tncc)
+        yield from ref.population(s, dp.population)
+        if dp.region in ref.reg:
+            yield ox.Triple(s, SUB, ref.reg[dp.region])
+            yield ox.Triple(s, WITHIN, ref.reg[dp.region])
+        yield from ref.chef_lieu(s, dp.chef_lieu)
+        yield from ref.centroid(s, dp.lon, dp.lat)
+
+
+def _epcis(ref: _Reference) -> Iterator[ox.Triple]:
+    for e in sorted(ref.d.epcis.values(), key=lambda x: x.siren):
+        s = ref.epci[e.siren]
+        yield ox.Triple(s, A, TERR)
+        yield ox.Triple(s, A, N(IGEO.Intercommunalite))
+        yield ox.Triple(s, A, N(ESSV.Intercommunality))
+        yield ox.Triple(s, CODE, ox.Literal(e.siren))
+        yield ox.Triple(s, N(ESSV.siren), ox.Literal(e.siren))
+        yield ox.Triple(s, NOM, ox.Literal(e.name))
+        yield ox.Triple(s, LABEL, _fr(e.name))
+        yield ox.Triple(s, PREF, _fr(e.name))
+        yield ox.Triple(s, N(ESSV.intercommunalityKind), N(f"{CONCEPT}epci-kind/{e.kind}"))
+        yield from ref.population(s, e.population)
         for dc in e.deps:
-            yield f"{s} {WITHIN} {dep_iri[dc]} ."
+            yield ox.Triple(s, WITHIN, ref.dep[dc])
         for rc in e.regions:
-            yield f"{s} {WITHIN} {reg_iri[rc]} ."
+            yield ox.Triple(s, WITHIN, ref.reg[rc])
         for a in e.former_names:
-            yield f"{s} {_iri(ESSV.formerName)} {_lit(a['alias'], 'fr')} ."
-        yield from centroid(territory_iri("Intercommunality", e.siren), e.lon, e.lat)
-    # communes (COM, ARM, COMD, COMA)
-    for c in d.communes:
-        si = commune_iri(c.code, c.kind, com_codes)
-        s = _iri(si)
-        par = com_by.get(c.parent) if c.parent else None
-        yield f"{s} {A} {TERR} ."
-        yield f"{s} {A} {_iri(str(IGEO) + IGEO_CLASS[c.kind])} ."
-        yield f"{s} {CODE} {_lit(c.code)} ."
-        yield from names(s, c.label, c.label, c.tncc)
-        yield f"{s} {_iri(ESSV.communeKind)} {_iri(f'{CONCEPT}commune-kind/{c.kind}')} ."
-        if c.population is not None:
-            yield f"{s} {POP} {_typed(c.population, INT)} ."
+            yield ox.Triple(s, FORMER, _fr(a["alias"]))
+        yield from ref.centroid(s, e.lon, e.lat)
+
+
+def _communes(ref: _Reference) -> Iterator[ox.Triple]:
+    """COM, ARM, COMD and COMA, in the order of the extract."""
+    for c in ref.d.communes:
+        s = ref.commune(c.code, c.kind)
+        par = ref.com_by.get(c.parent) if c.parent else None
+        yield from ref.head(s, (N(str(IGEO) + IGEO_CLASS[c.kind]),), c.code, c.label, c.tncc)
+        yield ox.Triple(s, N(ESSV.communeKind), N(f"{CONCEPT}commune-kind/{c.kind}"))
+        yield from ref.population(s, c.population)
         dep = c.dep or (par.dep if par else "")
         epci = c.epci or (par.epci if par else "")
         if par is not None:
-            p = _iri(commune_iri(par.code, "COM", com_codes))
-            yield f"{s} {_iri(ESSV.parentCommune)} {p} ."
-            yield f"{s} {SUB} {p} ."
-            yield f"{s} {WITHIN} {p} ."
-        elif dep in dep_iri:
-            yield f"{s} {SUB} {dep_iri[dep]} ."
-            if epci in epci_iri:
-                yield f"{s} {SUB} {epci_iri[epci]} ."
-        if epci in epci_iri:
-            yield f"{s} {WITHIN} {epci_iri[epci]} ."
-        if dep in dep_iri:
-            yield f"{s} {WITHIN} {dep_iri[dep]} ."
-            reg = d.departements[dep].region
-            if reg in reg_iri:
-                yield f"{s} {WITHIN} {reg_iri[reg]} ."
-        yield from centroid(si, c.lon, c.lat)
-    # former commune names (absorbed, merged, renamed since 1943), dated, on the current commune
-    for h in d.commune_history:
-        si = commune_iri(h["code"], "COM", com_codes)
-        node = _iri(f"{si}/former-name/{h['former_code']}-{slugify(h['name'], max_len=60)}-{h['ended_by'][:4]}")
-        yield f"{_iri(si)} {_iri(ESSV.formerName)} {_lit(h['name'], 'fr')} ."
-        yield f"{_iri(si)} {_iri(ESSV.hadName)} {node} ."
-        yield f"{node} {A} {_iri(ESSV.FormerName)} ."
-        yield f"{node} {LABEL} {_lit(h['name'], 'fr')} ."
-        yield f"{node} {_iri(DCTERMS.identifier)} {_lit(h['former_code'])} ."
-        yield f"{node} {_iri(ESSV.nameChange)} {_lit(h['event'])} ."
-        yield f"{node} {_iri(ESSV.endedAfter)} {_typed(h['ended_after'], DATE)} ."
-        yield f"{node} {_iri(ESSV.endedBy)} {_typed(h['ended_by'], DATE)} ."
-        yield f"{node} {_iri(DCTERMS.source)} {_lit(h['source'])} ."
+            p = ref.commune(par.code)
+            yield ox.Triple(s, N(ESSV.parentCommune), p)
+            yield ox.Triple(s, SUB, p)
+            yield ox.Triple(s, WITHIN, p)
+        elif dep in ref.dep:
+            yield ox.Triple(s, SUB, ref.dep[dep])
+            if epci in ref.epci:
+                yield ox.Triple(s, SUB, ref.epci[epci])
+        if epci in ref.epci:
+            yield ox.Triple(s, WITHIN, ref.epci[epci])
+        if dep in ref.dep:
+            yield ox.Triple(s, WITHIN, ref.dep[dep])
+            reg = ref.d.departements[dep].region
+            if reg in ref.reg:
+                yield ox.Triple(s, WITHIN, ref.reg[reg])
+        yield from ref.centroid(s, c.lon, c.lat)
+
+
+def _former_names(ref: _Reference) -> Iterator[ox.Triple]:
+    """Former commune names (absorbed, merged, renamed since 1943), dated, on the current commune."""
+    for h in ref.d.commune_history:
+        s = ref.commune(h["code"])
+        node = N(f"{s.value}/former-name/{h['former_code']}-{slugify(h['name'], max_len=60)}-{h['ended_by'][:4]}")
+        yield ox.Triple(s, FORMER, _fr(h["name"]))
+        yield ox.Triple(s, N(ESSV.hadName), node)
+        yield ox.Triple(node, A, N(ESSV.FormerName))
+        yield ox.Triple(node, LABEL, _fr(h["name"]))
+        yield ox.Triple(node, N(DCTERMS.identifier), ox.Literal(h["former_code"]))
+        yield ox.Triple(node, N(ESSV.nameChange), ox.Literal(h["event"]))
+        yield ox.Triple(node, N(ESSV.endedAfter), ox.Literal(h["ended_after"], datatype=XSD_DATE))
+        yield ox.Triple(node, N(ESSV.endedBy), ox.Literal(h["ended_by"], datatype=XSD_DATE))
+        yield ox.Triple(node, SOURCE, ox.Literal(h["source"]))
+
+
+def reference_triples(data: TerritoryData | None = None) -> Iterator[ox.Triple]:
+    """The triples of the reference graph, in a fixed order."""
+    ref = _Reference(data or default_data())
+    for part in (_description, _regions, _departements, _epcis, _communes, _former_names):
+        yield from part(ref)
+
+
+def reference_lines(data: TerritoryData | None = None) -> Iterator[str]:
+    """N-Triples lines of the reference graph, in a fixed order."""
+    for t in reference_triples(data):
+        yield f"{t} ."
 
 
 def write_reference_graph(path: str | os.PathLike, data: TerritoryData | None = None) -> int:
     """Write the reference graph as N-Triples; returns the number of triples."""
     n = 0
-    with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        buf = []
-        for line in reference_lines(data):
-            buf.append(line)
-            if len(buf) >= 20000:
-                fh.write("\n".join(buf) + "\n")
-                n += len(buf)
-                buf = []
-        if buf:
-            fh.write("\n".join(buf) + "\n")
-            n += len(buf)
+
+    def counted():
+        nonlocal n
+        for t in reference_triples(data):
+            n += 1
+            yield t
+
+    with open(path, "wb") as fh:
+        ox.serialize(counted(), fh, format=ox.RdfFormat.N_TRIPLES)
     return n
 
 
 def reference_quads(data: TerritoryData | None = None) -> Iterator[ox.Quad]:
-    """The reference graph as quads in its named graph (parsed from the generated N-Triples)."""
+    """The reference graph as quads in its named graph."""
     d = data or default_data()
-    g = ox.NamedNode(reference_graph_iri(d))
-    text = "\n".join(reference_lines(d)) + "\n"
-    for t in ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES):
+    g = N(reference_graph_iri(d))
+    for t in reference_triples(d):
         yield ox.Quad(t.subject, t.predicate, t.object, g)
 
 

@@ -32,6 +32,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from ..names import strip_accents
 from .data import TerritoryData, default_data
 
 POP_RATIO = 3.0
@@ -74,8 +75,6 @@ CUE_PATTERNS = [
 CODE_CUE = re.compile(r"^\s*\(\s*(\d{2}|2[AB]|97\d)\s*\)")
 SENTENCE_START = re.compile(r"(?:^|[.!?:;\n«\"“(]|\.\.\.)\s*$")
 
-TYPE_RANK = {"Commune": 0, "Intercommunality": 1, "Department": 2, "Region": 3, "Country": 4}
-
 
 # "(85)", "(2A)", "(974)" right after a word: a département number, not a year or a count
 _BRACKET_DEP = re.compile(r"(?<=[^\W\d_]) \((0[1-9]|[1-8]\d|9[0-5]|2[AaBb]|97[1-6])\)")
@@ -94,13 +93,8 @@ def _name_key(name: str) -> tuple[str, ...]:
     return tuple(k for k in (norm_token(t) for t in re.findall(r"[^\W_]+", name)) if k not in _NAME_STOP)
 
 
-def _strip(s: str) -> str:
-    s = unicodedata.normalize("NFKD", s)
-    return "".join(c for c in s if not unicodedata.combining(c))
-
-
 def norm_token(t: str) -> str:
-    k = _strip(t).casefold().replace("œ", "oe").replace("æ", "ae")
+    k = strip_accents(t).casefold().replace("œ", "oe").replace("æ", "ae")
     if k == "st":
         return "saint"
     if k == "ste":
@@ -732,10 +726,6 @@ def _in_compound(text: str, prev: _Tok | None, first: _Tok, last: _Tok, nxt: _To
 
 def _sentence_initial(text: str, tok: _Tok) -> bool:
     return SENTENCE_START.search(text[max(0, tok.start - 8):tok.start]) is not None
-
-
-def _line_start(text: str, pos: int) -> int:
-    return text.rfind("\n", 0, pos) + 1
 
 
 EPCI_PREFIX = re.compile(r"^(?:Communauté de [Cc]ommunes|Communauté d['’][Aa]gglomération|Communauté urbaine|"

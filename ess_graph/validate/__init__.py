@@ -28,8 +28,10 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ..errors import InputError
-from ..namespaces import ESS, ID
+from ..formats import GENERIC_EXTENSIONS, RDF_FILE_EXTENSIONS
+from ..namespaces import ESS
 from ..resources import shapes_dir
+from ..store import LATEST_LOAD, PROVENANCE_GRAPH
 from .engine import FastEngine, Result, Uncompilable
 from .rdfio import load_files, parse_to_rdflib, quiet_rdflib, store_to_rdflib, to_rdflib
 from .report import ValidationReport
@@ -38,9 +40,8 @@ from .shapes import ShapeError, ShapesGraph, sparql_errors
 __all__ = ["validate", "ValidationReport", "load_shapes", "changed_graphs", "ENGINES"]
 
 ENGINES = ("fast", "pyshacl")
-PROVENANCE_GRAPH = ID + "graph/provenance"
-LATEST_LOAD = ID + "load/latest"
-SHAPE_EXTENSIONS = {".ttl", ".trig", ".nt", ".nq", ".rdf", ".owl", ".jsonld", ".n3"}
+# RDF files read from a shapes directory (.json and .xml files there are not taken for RDF)
+SHAPE_EXTENSIONS = frozenset(RDF_FILE_EXTENSIONS) - GENERIC_EXTENSIONS
 
 
 def load_shapes(shapes: Iterable[str | os.PathLike] | str | os.PathLike | None = None) -> ShapesGraph:

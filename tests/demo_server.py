@@ -1,4 +1,4 @@
-"""Helpers to run the server for tests, benchmarks and notebooks.
+"""Helpers to run the server for the tests and benchmarks (not part of the package).
 
 * :func:`demo_trig` / :func:`write_demo_store` build a small (or, with
   ``scale``, larger) store that follows essgraph's RDF model: territories with
@@ -11,13 +11,22 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import socket
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 
-from ..namespaces import sparql_prefix_block
+import httpx
+import pyoxigraph as ox
+import uvicorn
+
+from ess_graph.names import escape_string
+from ess_graph.namespaces import sparql_prefix_block
 
 _PREFIXES = sparql_prefix_block().replace("PREFIX ", "@prefix ").replace(">\n", "> .\n")
 _WKT = "<http://www.opengis.net/def/crs/OGC/1.3/CRS84> "
@@ -37,7 +46,7 @@ def _h(*parts: str) -> str:
 
 
 def _lit(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    return f'"{escape_string(s)}"'
 
 
 def _communes(scale: int) -> list[tuple[str, str, float, float]]:
@@ -173,7 +182,6 @@ def demo_trig(scale: int = 1) -> str:
 
 def write_demo_store(path, scale: int = 1) -> Path:
     """Create (or add to) an on-disk store at ``path`` holding the demo dataset."""
-    import pyoxigraph as ox
     p = Path(path)
     store = ox.Store(str(p))
     store.bulk_load(demo_trig(scale).encode("utf-8"), format=ox.RdfFormat.TRIG)
@@ -192,7 +200,6 @@ class ServerThread:
     """Run an ASGI app with uvicorn on 127.0.0.1:<free port> in a thread."""
 
     def __init__(self, app, port: int | None = None, startup_timeout: float = 60.0):
-        import uvicorn
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
@@ -227,9 +234,6 @@ class ServerProcess:
 
     def __init__(self, store, *args: str, port: int | None = None, startup_timeout: float = 90.0,
                  env: dict | None = None):
-        import os
-        import sys
-        import tempfile
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.cmd = [sys.executable, "-c", "import sys; from ess_graph.cli import main; sys.exit(main())", "serve", "--store", str(store),
@@ -248,8 +252,6 @@ class ServerProcess:
         return self.log.read().decode("utf-8", "replace")
 
     def __enter__(self) -> str:
-        import subprocess
-        import httpx
         self.proc = subprocess.Popen(self.cmd, stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, env=self.env)
         deadline = time.monotonic() + self.startup_timeout
@@ -267,7 +269,6 @@ class ServerProcess:
             time.sleep(0.1)
 
     def __exit__(self, *exc) -> None:
-        import subprocess
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
