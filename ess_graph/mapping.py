@@ -424,7 +424,8 @@ def _role(em: _Emitter, clip_iri: str, activity: str, text: str, person: Entity,
     if r.portfolio:
         post += "-" + iris.slugify(r.portfolio, max_len=40)
     role_concept = f"{CONCEPT}role/{slug}"
-    membership = f"{ID}membership/{iris.short_hash(person_iri, post, date or '', length=16)}"
+    # one membership per holder and clipping: two clippings of the same day stay apart
+    membership = f"{ID}membership/{iris.short_hash(person_iri, post, date or '', clip_iri, length=16)}"
     if not r.candidate:
         em.add(post, RDF.type, ORG.Post)
         em.add(post, ORG.postIn, org)

@@ -87,9 +87,8 @@ def _sent(k: int) -> tuple[str, int, int]:
     return TEXT[a:b], a, b
 
 
-@pytest.fixture(scope="module")
-def posts() -> ox.Store:
-    c = Clipping(id="posts.txt#1", text=TEXT, title="Maires", date="2016-05-04")
+def _posts_extraction(cid: str = "posts.txt#1") -> Extraction:
+    c = Clipping(id=cid, text=TEXT, title="Maires", date="2016-05-04")
     ents = [
         Entity("p1", "Person", "Louis Abrard", [_m("Louis Abrard")]),
         Entity("p2", "Person", "Bernard Leterrier", [_m("Bernard Leterrier")]),
@@ -106,9 +105,27 @@ def posts() -> ox.Store:
         Relation("p3", "hasRole", "c2", *_sent(2), role="maire de Ceillac", rule="t"),
         Relation("p4", "hasRole", "c2", *_sent(2), role="maire de Ceillac", rule="t"),
     ]
+    return Extraction(c, ents, rels)
+
+
+@pytest.fixture(scope="module")
+def posts() -> ox.Store:
     store = ox.Store()
-    store.extend(extraction_quads(Extraction(c, ents, rels)))
+    store.extend(extraction_quads(_posts_extraction()))
     return store
+
+
+def test_the_same_sentence_in_two_clippings_of_one_day_gives_two_memberships():
+    """Syndicated press: one post, two clippings, two memberships, each sourced from its clipping."""
+    from ess_graph.validate import validate
+    store = ox.Store()
+    for cid in ("a.txt#1", "b.txt#1"):
+        store.extend(extraction_quads(_posts_extraction(cid)))
+    rows = _rows(store, """SELECT DISTINCT ?m WHERE { GRAPH ?g { ?m a org:Membership ;
+                             org:member ?p ; prov:wasDerivedFrom ?g } ?p foaf:name "Louis Abrard" }""")
+    assert len(rows) == 2
+    report = validate(store)
+    assert report.conforms, [r.get("message") for r in report.results][:5]
 
 
 def _rows(store: ox.Store, q: str) -> list[dict]:
