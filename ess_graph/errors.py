@@ -88,6 +88,13 @@ def _refuse_binary(source: str) -> InputError:
                       "JSON, HTML or PDF files", source=source, line=1)
 
 
+def _not_binary(text: str, source: str) -> str:
+    """The decoded text, unless it holds NULs or many control characters (binary: refused)."""
+    if _binary(text):
+        raise _refuse_binary(source)
+    return text
+
+
 def decode_text(data: bytes, source: str) -> str:
     """Decode the bytes of an input file, never silently garbling them.
 
@@ -106,28 +113,20 @@ def decode_text(data: bytes, source: str) -> str:
     """
     for bom, enc in _BOMS:
         if data.startswith(bom):
-            text = _strict(data[len(bom):], enc, source)
-            if _binary(text):
-                raise _refuse_binary(source)
-            return text
+            return _not_binary(_strict(data[len(bom):], enc, source), source)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as utf8_err:
         bad = utf8_err.start
     else:
-        if _binary(text):
-            raise _refuse_binary(source)
-        return text
+        return _not_binary(text, source)
     from charset_normalizer import from_bytes  # imported only for non-UTF-8 input
 
     if b"\x00" in data:
         best = from_bytes(data, cp_isolation=list(_WIDE)).best()
         if best is None:
             raise _refuse_binary(source)
-        text = str(best)
-        if _binary(text):
-            raise _refuse_binary(source)
-        return text
+        return _not_binary(str(best), source)
     if _UTF8_SEQ.search(data):
         line, col = _position(data, bad)
         raise InputError(f"invalid UTF-8 byte 0x{data[bad]:02x} in a file that is otherwise UTF-8 "
@@ -142,9 +141,7 @@ def decode_text(data: bytes, source: str) -> str:
                 continue
             if _C1.search(text):  # C1 control characters: not this encoding
                 continue
-            if _binary(text):
-                raise _refuse_binary(source)
-            return text
+            return _not_binary(text, source)
     line, col = _position(data, bad)
     if _binary(data.decode("latin_1")):
         raise _refuse_binary(source)

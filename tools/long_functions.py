@@ -24,9 +24,7 @@ ALLOWED = frozenset({
     # a few lines over since time-scoped posts, decoding detection and the Pearltrees RDF
     # importer landed; each is to be split
     ("ess_graph/mapping.py", "extraction_quads"),
-    ("ess_graph/errors.py", "decode_text"),
     ("ess_graph/extract/tenure.py", "read_tenure"),
-    ("ess_graph/importers/pearltrees_rdf.py", "read"),
     # extraction (extract/ is being rewritten as a whole)
     ("ess_graph/extract/relations.py", "RelationRules.__init__"),
     ("ess_graph/extract/pipeline.py", "Extractor._group"),

@@ -103,8 +103,8 @@ def _offset(text: str, iri: str) -> int | None:
     return None
 
 
-def read(path: str | Path, text: str) -> list[Clipping]:
-    src = source_name(path)
+def _index(text: str, src: str) -> tuple[dict[str, dict[str, list[str]]], dict[str, str]]:
+    """(values by subject and predicate, Pearltrees type of each subject) of the export."""
     props: dict[str, dict[str, list[str]]] = {}
     types: dict[str, str] = {}
     for t in _triples(text, src):
@@ -114,6 +114,12 @@ def read(path: str | Path, text: str) -> list[Clipping]:
             types[s] = t.object.value[len(PT):]
             continue
         props.setdefault(s, {}).setdefault(p, []).append(t.object.value)
+    return props, types
+
+
+def read(path: str | Path, text: str) -> list[Clipping]:
+    src = source_name(path)
+    props, types = _index(text, src)
 
     def one(s: str, *preds: str) -> str | None:
         for p in preds:
