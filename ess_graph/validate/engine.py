@@ -230,6 +230,26 @@ class FastEngine:
                     preds.add(str(val))
         return sorted(preds)
 
+    def _target_parts(self, shape: Shape, place):
+        """One pattern maker per target of ``shape`` (each takes the focus variable);
+        ``place`` writes a triple pattern where it is read (bare, or inside ``GRAPH ?g``)."""
+        parts = []
+        for kind, t in shape.targets:
+            if kind == "class":
+                subs = " ".join(self.subclasses(t))
+                parts.append(lambda v, subs=subs: (lambda c: (
+                    f"{place(f'{v} {RDF_TYPE} {c}')} VALUES {c} {{ {subs} }}"))(self.fresh()))
+            elif kind == "node":
+                c = _const(t)
+                parts.append(lambda v, c=c: f"VALUES {v} {{ {c} }}")
+            elif kind == "subjectsOf":
+                p = _iri(t)
+                parts.append(lambda v, p=p: place(f"{v} {p} {self.fresh()}"))
+            elif kind == "objectsOf":
+                p = _iri(t)
+                parts.append(lambda v, p=p: place(f"{self.fresh()} {p} {v}"))
+        return parts
+
     def scoped_focus(self, shape: Shape):
         """Focus pattern of a local shape over a store with context graphs: the targets
         found through triples of the data graphs (``GRAPH ?g``, the query's named graphs
@@ -237,23 +257,7 @@ class FastEngine:
         in a data graph, the subject of a triple the shape reads (:meth:`touched_targets`).
         Any other target is a node whose triples read by the shape all lie in the context
         graphs: its result is the one it had when they were validated on their own, none."""
-        def g() -> str:
-            return self.fresh()
-        parts = []
-        for kind, t in shape.targets:
-            if kind == "class":
-                subs = " ".join(self.subclasses(t))
-                parts.append(lambda v, subs=subs: (lambda c: (
-                    f"GRAPH {g()} {{ {v} {RDF_TYPE} {c} }} VALUES {c} {{ {subs} }}"))(self.fresh()))
-            elif kind == "node":
-                c = _const(t)
-                parts.append(lambda v, c=c: f"VALUES {v} {{ {c} }}")
-            elif kind == "subjectsOf":
-                p = _iri(t)
-                parts.append(lambda v, p=p: f"GRAPH {g()} {{ {v} {p} {self.fresh()} }}")
-            elif kind == "objectsOf":
-                p = _iri(t)
-                parts.append(lambda v, p=p: f"GRAPH {g()} {{ {self.fresh()} {p} {v} }}")
+        parts = self._target_parts(shape, lambda triple: f"GRAPH {self.fresh()} {{ {triple} }}")
         touched = self.touched_targets(shape)
         if touched:
             vals = " ".join(sorted(str(n) for n in touched))
@@ -332,21 +336,7 @@ class FastEngine:
         """Focus pattern of a shape with targets (restricted to the changed graphs if asked)."""
         if self.context is not None and self.is_local(shape):
             return self.scoped_focus(shape)
-        parts = []
-        for kind, t in shape.targets:
-            if kind == "class":
-                subs = " ".join(self.subclasses(t))
-                parts.append(lambda v, subs=subs: (
-                    lambda c: f"{v} {RDF_TYPE} {c} . VALUES {c} {{ {subs} }}")(self.fresh()))
-            elif kind == "node":
-                c = _const(t)
-                parts.append(lambda v, c=c: f"VALUES {v} {{ {c} }}")
-            elif kind == "subjectsOf":
-                p = _iri(t)
-                parts.append(lambda v, p=p: f"{v} {p} {self.fresh()} .")
-            elif kind == "objectsOf":
-                p = _iri(t)
-                parts.append(lambda v, p=p: f"{self.fresh()} {p} {v} .")
+        parts = self._target_parts(shape, lambda triple: f"{triple} .")
         restrict = self.restriction()
         # restricted to a few nodes: test each target per node (EXISTS is evaluated with ?v bound)
         tests = self._target_tests(shape)
